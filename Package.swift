@@ -36,12 +36,15 @@ let package = Package(
             dependencies: [.product(name: "Collections", package: "swift-collections")],
             swiftSettings: strictSettings
         ),
+        // Heap and RSS figures for INFO, which the Glibc module does not expose.
+        .target(name: "CFeedSystem"),
         // The process: connections, the command table, auth, lifecycle.
         .target(
             name: "FeedServer",
             dependencies: [
                 "RESP",
                 "Timeline",
+                "CFeedSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -53,9 +56,13 @@ let package = Package(
             name: "feed-server",
             dependencies: [
                 "FeedServer",
+                "RESP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,43 @@
+import Logging
+import RESP
+import Synchronization
+
+/// What CONFIG GET reports: Redis's names for what we have, with values in
+/// Redis's formats. redis-benchmark reads `save` and `appendonly` at start;
+/// tools read `maxclients`, `timeout` and `databases`.
+enum ConfigParameters {
+    typealias Parameter = (name: String, value: @Sendable (ServerContext) -> String)
+
+    static let all: [Parameter] = [
+        ("bind", { $0.configuration.bindAddress }),
+        ("port", { String($0.boundPort.load(ordering: .relaxed)) }),
+        ("requirepass", { $0.configuration.requirePass ?? "" }),
+        ("protected-mode", { $0.configuration.protectedMode ? "yes" : "no" }),
+        ("maxclients", { String($0.configuration.maxClients) }),
+        ("timeout", { String($0.configuration.idleTimeoutSeconds) }),
+        ("databases", { _ in "1" }),
+        ("save", { _ in "" }),
+        ("appendonly", { _ in "no" }),
+        ("maxmemory", { _ in "0" }),
+        ("maxmemory-policy", { _ in "noeviction" }),
+        ("proto-max-bulk-len", { String($0.configuration.decoderLimits.maxBulkLength) }),
+        ("max-multibulk-len", { String($0.configuration.decoderLimits.maxMultibulkCount) }),
+        (
+            "client-output-buffer-limit",
+            {
+                let limit = $0.configuration.clientOutputLimit
+                return "normal \(limit) 0 0 slave 0 0 0 pubsub \(limit) 0 0"
+            }
+        ),
+        ("io-threads", { String($0.configuration.eventLoopThreads) }),
+        ("loglevel", { $0.configuration.logLevel.rawValue }),
+        ("persistence", { $0.configuration.persistence.rawValue }),
+    ]
+
+    /// The parameters matching any of `patterns` (Redis's case-insensitive globs), once each.
+    static func matching(_ patterns: [String]) -> [Parameter] {
+        all.filter { parameter in
+            patterns.contains { GlobPattern.matches($0, parameter.name, caseInsensitive: true) }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Logging
+import NIOCore
+import RESP
+
+/// Everything the server can be told at start-up. Every field has the default
+/// a user of a Redis-style server would expect; `feed-server --help` documents
+/// each one and the environment variable that can set it.
+public struct ServerConfiguration: Sendable {
+    /// Where persistence goes.
+    public enum Persistence: String, Sendable, CaseIterable {
+        /// Memory only: nothing survives a restart.
+        case none
+        /// PostgreSQL is the source of truth.
+        case postgres
+    }
+
+    /// The address to listen on. Loopback by default, so a fresh server is not
+    /// reachable from other machines until someone decides it should be.
+    public var bindAddress: String = "127.0.0.1"
+    /// The TCP port; 0 picks a free one (the log line "listening" tells which).
+    public var port: Int = 6380
+    /// The password clients must send with AUTH (or HELLO … AUTH); nil for none.
+    public var requirePass: String? = nil
+    /// With no password set, refuse clients that are not on loopback, as Redis's
+    /// protected mode does.
+    public var protectedMode: Bool = true
+    /// Most clients connected at once; one more is refused with Redis's error.
+    public var maxClients: Int = 10_000
+    /// Close a client idle for this many seconds; 0 never does (Redis's `timeout`).
+    public var idleTimeoutSeconds: Int = 0
+    /// Close a client whose unsent replies exceed this many bytes: a client that
+    /// sends but never reads cannot make the server buffer without bound.
+    public var clientOutputLimit: Int = 256 * 1024 * 1024
+    /// Framing limits for requests (multibulk count, bulk length).
+    public var decoderLimits: RESPDecoderLimits = RESPDecoderLimits()
+    /// Event loop threads; one per core by default.
+    public var eventLoopThreads: Int = System.coreCount
+    /// How much the log says.
+    public var logLevel: Logger.Level = .info
+    /// Where writes are persisted.
+    public var persistence: Persistence = .none
+
+    public init() {}
+}

@@ -1,0 +1,288 @@
+import Logging
+import NIOCore
+import RESP
+import Synchronization
+
+/// Sent down every connection's pipeline when the server shuts down: finish
+/// the replies in flight, then close.
+struct DrainConnectionEvent: Sendable {}
+
+/// One client connection. It frames requests out of the bytes it reads, runs
+/// each command in order, and writes replies into one buffer that is flushed
+/// once per read batch (so a pipeline of a thousand PINGs costs one write).
+///
+/// Everything here runs on the connection's event loop; what other threads
+/// may see of it is in `ClientRecord`.
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum Phase {
+        /// Accepted, not yet admitted (protected mode, maxclients).
+        case starting
+        /// Reading and answering requests.
+        case open
+        /// No more requests are read; replies already written go out, then the
+        /// connection closes.
+        case closing
+        case closed
+    }
+
+    /// A reply buffer above this is handed to the channel mid-batch, so one
+    /// batch of large replies never sits in our own buffer unbounded.
+    private static let replyChunkSize = 64 * 1024
+
+    private let server: ServerContext
+    private var state: ConnectionState
+    private var phase = Phase.starting
+    private var decoder: RESPCommandDecoder
+    /// Bytes of a request that has not fully arrived.
+    private var pending: ByteBuffer?
+    /// Counters of the current read batch, added to the server's once per batch.
+    private var batch = ServerStats.Batch()
+    /// The last command's table index as last published to the record.
+    private var publishedCommandIndex = -1
+    /// True once the client counts against `--maxclients`.
+    private var registered = false
+
+    init(server: ServerContext, channel: any Channel) {
+        self.server = server
+        self.decoder = RESPCommandDecoder(limits: server.configuration.decoderLimits)
+        let record = ClientRecord(id: server.clients.nextID(), channel: channel, now: WallClock.milliseconds())
+        self.state = ConnectionState(
+            record: record,
+            authenticated: server.configuration.requirePass == nil,
+            reply: ReplyWriter(buffer: channel.allocator.buffer(capacity: 1024))
+        )
+    }
+
+    // MARK: Admission
+
+    func channelActive(context: ChannelHandlerContext) {
+        let configuration = self.server.configuration
+        if configuration.protectedMode && configuration.requirePass == nil,
+            let peer = context.channel.remoteAddress, !peer.isLoopback
+        {
+            self.server.logger.warning(
+                "Refused a client in protected mode", metadata: ["address": "\(self.state.record.address)"])
+            return self.refuse(context: context, message: RedisError.protectedMode)
+        }
+        guard self.server.clients.register(self.state.record, maxClients: configuration.maxClients) else {
+            return self.refuse(context: context, message: RedisError.maxClients)
+        }
+        self.registered = true
+        self.server.stats.connectionsReceived.add(1, ordering: .relaxed)
+        self.phase = .open
+        context.fireChannelActive()
+    }
+
+    /// Sends one error line, then closes: the client never becomes a client.
+    private func refuse(context: ChannelHandlerContext, message: String) {
+        self.phase = .closing
+        self.server.stats.rejectedConnections.add(1, ordering: .relaxed)
+        var buffer = context.channel.allocator.buffer(capacity: message.utf8.count + 3)
+        buffer.writeRESPError(message)
+        let channel = context.channel
+        context.writeAndFlush(Self.wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if self.registered {
+            self.server.clients.unregister(id: self.state.id)
+            self.registered = false
+        }
+        self.phase = .closed
+        self.pending = nil
+        self.publishBatch()
+        context.fireChannelInactive()
+    }
+
+    // MARK: Reading and running requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard self.phase == .open else { return }
+        var bytes = Self.unwrapInboundIn(data)
+        self.batch.inputBytes += bytes.readableBytes
+        self.state.record.lastInteractionMilliseconds.store(WallClock.milliseconds(), ordering: .relaxed)
+        if var buffered = self.pending {
+            self.pending = nil
+            buffered.writeBuffer(&bytes)
+            self.process(&buffered, context: context)
+            self.keep(buffered)
+        } else {
+            self.process(&bytes, context: context)
+            self.keep(bytes)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.writeReplies(context: context, flush: true)
+        self.publishBatch()
+        context.fireChannelReadComplete()
+    }
+
+    /// Keeps what is left of a read for the next one, compacted once the
+    /// consumed part dominates.
+    private func keep(_ buffer: ByteBuffer) {
+        guard self.phase == .open, buffer.readableBytes > 0 else { return }
+        var buffer = buffer
+        if buffer.readerIndex >= 4096 && buffer.readerIndex >= buffer.readableBytes {
+            buffer.discardReadBytes()
+        }
+        self.pending = buffer
+    }
+
+    private func process(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
+        while self.phase == .open {
+            self.decoder.unauthenticated = !self.state.authenticated
+            let command: RESPCommand
+            do {
+                guard let next = try self.decoder.next(&buffer) else { return }
+                command = next
+            } catch {
+                return self.protocolError(error, context: context)
+            }
+            self.execute(command)
+            if self.state.afterReply == .close {
+                self.phase = .closing
+                self.writeReplies(context: context, flush: true)
+                return self.closeAfterWrites(context: context)
+            }
+            if self.state.reply.buffer.readableBytes >= Self.replyChunkSize {
+                self.writeReplies(context: context, flush: false)
+            }
+        }
+    }
+
+    private func execute(_ command: RESPCommand) {
+        let arguments = command.arguments
+        let table = self.server.commands
+        guard let base = table.command(arguments[0]) else {
+            return self.state.reply.error(
+                RedisError.unknownCommand(
+                    String(buffer: arguments[0]), arguments: arguments.dropFirst().lazy.map { String(buffer: $0) }))
+        }
+        var spec = base
+        if arguments.count >= 2 && !base.subcommands.isEmpty {
+            guard let sub = table.subcommand(arguments[1], of: base) else {
+                return self.state.reply.error(
+                    RedisError.unknownSubcommand(String(buffer: arguments[1]), of: base.fullName))
+            }
+            spec = sub
+        }
+        guard spec.acceptsArgumentCount(arguments.count), let handler = spec.handler else {
+            return self.state.reply.error(RedisError.wrongArity(spec.fullName))
+        }
+        guard self.state.authenticated || spec.allowedBeforeAuth else {
+            return self.state.reply.error(RedisError.noAuth)
+        }
+        if spec.index != self.publishedCommandIndex {
+            self.publishedCommandIndex = spec.index
+            self.state.record.lastCommandIndex.store(spec.index, ordering: .relaxed)
+        }
+        self.batch.commands += 1
+        handler(CommandCall(arguments: arguments, server: self.server), &self.state)
+    }
+
+    /// Redis's answer to a request it cannot frame: the error, then close.
+    private func protocolError(_ error: RESPProtocolError, context: ChannelHandlerContext) {
+        self.server.stats.protocolErrors.add(1, ordering: .relaxed)
+        self.server.logger.debug(
+            "Protocol error from client",
+            metadata: ["client": "\(self.state.record.address)", "error": "\(error.message)"])
+        error.write(into: &self.state.reply.buffer)
+        self.state.reply.errorCount += 1
+        self.phase = .closing
+        self.writeReplies(context: context, flush: true)
+        self.closeAfterWrites(context: context)
+    }
+
+    // MARK: Writing replies
+
+    /// Hands the reply buffer to the channel. Its storage is reused when the
+    /// socket took the bytes at once (the usual case); a buffer grown large by
+    /// one big reply is dropped rather than kept per connection.
+    private func writeReplies(context: ChannelHandlerContext, flush: Bool) {
+        let written = self.state.reply.buffer.readableBytes
+        guard written > 0 else { return }
+        self.batch.outputBytes += written
+        if flush {
+            context.writeAndFlush(Self.wrapOutboundOut(self.state.reply.buffer), promise: nil)
+        } else {
+            context.write(Self.wrapOutboundOut(self.state.reply.buffer), promise: nil)
+        }
+        if self.state.reply.buffer.capacity > Self.replyChunkSize * 2 {
+            self.state.reply.buffer = context.channel.allocator.buffer(capacity: 1024)
+        } else {
+            self.state.reply.buffer.clear()
+        }
+    }
+
+    /// Closes once everything written so far has reached the socket.
+    private func closeAfterWrites(context: ChannelHandlerContext) {
+        self.pending = nil
+        let channel = context.channel
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        // An empty write completes after every write queued before it.
+        context.writeAndFlush(Self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
+        promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    private func publishBatch() {
+        self.batch.errorReplies += self.state.reply.errorCount
+        self.state.reply.errorCount = 0
+        guard !self.batch.isEmpty || self.batch.errorReplies > 0 else { return }
+        self.server.stats.record(self.batch)
+        self.batch = ServerStats.Batch()
+    }
+
+    // MARK: Events
+
+    /// The channel stops being writable when unsent replies pass the output
+    /// limit (the channel's high water mark is set to it): the client is not
+    /// reading, so it is cut off rather than allowed to grow our memory.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !context.channel.isWritable && (self.phase == .open || self.phase == .closing) {
+            self.phase = .closed
+            self.server.stats.outputLimitDisconnections.add(1, ordering: .relaxed)
+            self.server.logger.warning(
+                "Client closed for overcoming of output buffer limits",
+                metadata: [
+                    "client_id": "\(self.state.id)", "address": "\(self.state.record.address)",
+                    "limit_bytes": "\(self.server.configuration.clientOutputLimit)",
+                ])
+            context.close(promise: nil)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is DrainConnectionEvent:
+            guard self.phase == .open || self.phase == .starting else { return }
+            self.phase = .closing
+            self.writeReplies(context: context, flush: true)
+            self.closeAfterWrites(context: context)
+        case let idle as IdleStateHandler.IdleStateEvent where idle == .read:
+            guard self.phase == .open else { return }
+            self.server.logger.debug("Closing idle client", metadata: ["client": "\(self.state.record.address)"])
+            self.phase = .closed
+            context.close(promise: nil)
+        case let channelEvent as ChannelEvent where channelEvent == .inputClosed:
+            // The client has sent all it will; answer what it sent, then close.
+            guard self.phase == .open else { return }
+            self.phase = .closing
+            self.writeReplies(context: context, flush: true)
+            self.closeAfterWrites(context: context)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.server.logger.debug(
+            "Connection error", metadata: ["client": "\(self.state.record.address)", "error": "\(error)"])
+        self.phase = .closed
+        context.close(promise: nil)
+    }
+}

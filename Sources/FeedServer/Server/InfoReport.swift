@@ -1,0 +1,207 @@
+import CFeedSystem
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// INFO's text: `# Section` headers and `key:value` lines, CRLF-terminated,
+/// sections separated by a blank line, exactly as Redis lays it out so that
+/// client parsers (redis-py's `info()`, redis-cli) read it unchanged.
+struct InfoReport {
+    typealias Section = (title: String, lines: [(String, String)])
+
+    let server: ServerContext
+
+    /// The sections plain `INFO` shows, in Redis's order.
+    static let defaultSections = [
+        "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats",
+        "cluster", "keyspace",
+    ]
+    /// Sections `INFO all` adds.
+    static let extraSections: [String] = []
+
+    /// The report for the sections a client asked for (names are case-insensitive;
+    /// `default`, `all` and `everything` expand; unknown names add nothing).
+    func render(_ requested: [String]) -> String {
+        var names: [String] = []
+        func add(_ name: String) { if !names.contains(name) { names.append(name) } }
+        if requested.isEmpty {
+            Self.defaultSections.forEach(add)
+        }
+        for name in requested.map({ $0.lowercased() }) {
+            switch name {
+            case "default": Self.defaultSections.forEach(add)
+            case "all", "everything": (Self.defaultSections + Self.extraSections).forEach(add)
+            default: add(name)
+            }
+        }
+        let sections = names.compactMap { self.section($0) }
+        return sections.map { section in
+            "# \(section.title)\r\n" + section.lines.map { "\($0.0):\($0.1)\r\n" }.joined()
+        }.joined(separator: "\r\n")
+    }
+
+    func section(_ name: String) -> Section? {
+        switch name {
+        case "server": return ("Server", self.serverLines())
+        case "clients": return ("Clients", self.clientLines())
+        case "memory": return ("Memory", self.memoryLines())
+        case "persistence": return ("Persistence", self.persistenceLines())
+        case "stats": return ("Stats", self.statsLines())
+        case "replication": return ("Replication", self.replicationLines())
+        case "cpu": return ("CPU", self.cpuLines())
+        case "modules": return ("Modules", [])
+        case "errorstats": return ("Errorstats", [])
+        case "cluster": return ("Cluster", [("cluster_enabled", "0")])
+        case "keyspace": return ("Keyspace", [])
+        default: return nil
+        }
+    }
+
+    private func serverLines() -> [(String, String)] {
+        let configuration = self.server.configuration
+        let now = WallClock.microseconds()
+        let uptime = (now - self.server.startedAtMicroseconds) / 1_000_000
+        var system = utsname()
+        uname(&system)
+        func text<T>(_ field: T) -> String {
+            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        return [
+            ("redis_version", ServerVersion.redisCompatible),
+            ("feed_server_version", ServerVersion.feedServer),
+            ("server_name", "feed-server"),
+            ("redis_git_sha1", "00000000"),
+            ("redis_git_dirty", "0"),
+            ("redis_mode", "standalone"),
+            ("os", "\(text(system.sysname)) \(text(system.release)) \(text(system.machine))"),
+            ("arch_bits", String(MemoryLayout<Int>.size * 8)),
+            ("multiplexing_api", "epoll"),
+            ("process_id", String(getpid())),
+            ("run_id", self.server.runID),
+            ("tcp_port", String(self.server.boundPort.load(ordering: .relaxed))),
+            ("server_time_usec", String(now)),
+            ("uptime_in_seconds", String(uptime)),
+            ("uptime_in_days", String(uptime / 86400)),
+            ("hz", "10"),
+            ("configured_hz", "10"),
+            ("executable", CommandLine.arguments.first ?? ""),
+            ("config_file", ""),
+            ("event_loop_threads", String(configuration.eventLoopThreads)),
+            ("io_threads_active", "0"),
+        ]
+    }
+
+    private func clientLines() -> [(String, String)] {
+        [
+            ("connected_clients", String(self.server.clients.count)),
+            ("cluster_connections", "0"),
+            ("maxclients", String(self.server.configuration.maxClients)),
+            ("client_recent_max_input_buffer", "0"),
+            ("client_recent_max_output_buffer", "0"),
+            ("blocked_clients", "0"),
+            ("tracking_clients", "0"),
+            ("clients_in_timeout_table", "0"),
+        ]
+    }
+
+    private func memoryLines() -> [(String, String)] {
+        let heap = Int(feed_heap_bytes_in_use())
+        let resident = Int(feed_resident_bytes())
+        return [
+            ("used_memory", String(heap)),
+            ("used_memory_human", Self.human(heap)),
+            ("used_memory_rss", String(resident)),
+            ("used_memory_rss_human", Self.human(resident)),
+            ("maxmemory", "0"),
+            ("maxmemory_human", "0B"),
+            ("maxmemory_policy", "noeviction"),
+            ("mem_allocator", "libc"),
+        ]
+    }
+
+    private func persistenceLines() -> [(String, String)] {
+        [
+            ("loading", "0"),
+            ("async_loading", "0"),
+            ("persistence_mode", self.server.configuration.persistence.rawValue),
+            ("rdb_changes_since_last_save", "0"),
+            ("rdb_bgsave_in_progress", "0"),
+            ("rdb_last_save_time", String(self.server.startedAtMicroseconds / 1_000_000)),
+            ("rdb_last_bgsave_status", "ok"),
+            ("aof_enabled", "0"),
+            ("aof_rewrite_in_progress", "0"),
+            ("aof_last_write_status", "ok"),
+        ]
+    }
+
+    private func statsLines() -> [(String, String)] {
+        let stats = self.server.stats
+        func value(_ counter: borrowing Atomic<Int>) -> String { String(counter.load(ordering: .relaxed)) }
+        return [
+            ("total_connections_received", value(stats.connectionsReceived)),
+            ("total_commands_processed", value(stats.commandsProcessed)),
+            ("instantaneous_ops_per_sec", String(stats.opsPerSecond.perSecond)),
+            ("total_net_input_bytes", value(stats.netInputBytes)),
+            ("total_net_output_bytes", value(stats.netOutputBytes)),
+            ("rejected_connections", value(stats.rejectedConnections)),
+            ("expired_keys", "0"),
+            ("evicted_keys", "0"),
+            ("keyspace_hits", "0"),
+            ("keyspace_misses", "0"),
+            ("pubsub_channels", "0"),
+            ("pubsub_patterns", "0"),
+            ("total_error_replies", value(stats.errorReplies)),
+            ("total_protocol_errors", value(stats.protocolErrors)),
+            ("client_output_buffer_limit_disconnections", value(stats.outputLimitDisconnections)),
+        ]
+    }
+
+    private func replicationLines() -> [(String, String)] {
+        [
+            ("role", "master"),
+            ("connected_slaves", "0"),
+            ("master_failover_state", "no-failover"),
+            ("master_replid", self.server.runID),
+            ("master_repl_offset", "0"),
+        ]
+    }
+
+    private func cpuLines() -> [(String, String)] {
+        var self_ = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &self_)
+        func seconds(_ time: timeval) -> String {
+            let value = Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000
+            return String(format6(value))
+        }
+        return [
+            ("used_cpu_sys", seconds(self_.ru_stime)),
+            ("used_cpu_user", seconds(self_.ru_utime)),
+        ]
+    }
+
+    /// Six decimals, as Redis prints CPU seconds.
+    private func format6(_ value: Double) -> String {
+        let micros = Int64((value * 1_000_000).rounded())
+        let whole = micros / 1_000_000
+        let fraction = String(micros % 1_000_000)
+        return "\(whole).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)"
+    }
+
+    /// Redis's human-readable sizes: 1.50K, 12.34M, with B for bytes.
+    static func human(_ bytes: Int) -> String {
+        let units: [(Double, String)] = [(1_099_511_627_776, "T"), (1_073_741_824, "G"), (1_048_576, "M"), (1024, "K")]
+        for (size, suffix) in units where Double(bytes) >= size {
+            let value = (Double(bytes) / size * 100).rounded() / 100
+            let whole = Int(value)
+            let hundredths = Int(((value - Double(whole)) * 100).rounded())
+            return "\(whole).\(hundredths < 10 ? "0" : "")\(hundredths)\(suffix)"
+        }
+        return "\(bytes)B"
+    }
+}

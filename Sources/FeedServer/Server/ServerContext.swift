@@ -1,0 +1,68 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// What every connection shares: configuration, the client registry, the
+/// counters, the command table, and a way to ask the server to stop. All of it
+/// is immutable or internally synchronised.
+public final class ServerContext: Sendable {
+    public let configuration: ServerConfiguration
+    let clients = ClientRegistry()
+    let stats = ServerStats()
+    let commands: CommandTable
+    let logger: Logger
+    /// Microseconds since the Unix epoch at start-up.
+    let startedAtMicroseconds: Int64
+    /// Redis's run_id: 40 random hex characters, new on every start.
+    let runID: String
+    /// The port actually bound (differs from the configuration when it said 0).
+    let boundPort = Atomic<Int>(0)
+    let shutdown: ShutdownRequest
+
+    public init(configuration: ServerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.commands = CommandTable(BuiltinCommands.all)
+        self.startedAtMicroseconds = WallClock.microseconds()
+        var generator = SystemRandomNumberGenerator()
+        self.runID = String((0..<40).map { _ in "0123456789abcdef".randomElement(using: &generator)! })
+        self.shutdown = ShutdownRequest()
+    }
+}
+
+/// A one-shot request to stop the server, made by SHUTDOWN or by the service
+/// group's graceful shutdown, and awaited by the server's service.
+public final class ShutdownRequest: Sendable {
+    private let state = Mutex<(requested: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    public init() {}
+
+    public func request() {
+        let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard !state.requested else { return [] }
+            state.requested = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    public var isRequested: Bool { self.state.withLock { $0.requested } }
+
+    /// Returns once `request()` has been called (at once if it already was),
+    /// or when the calling task is cancelled.
+    public func wait() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = self.state.withLock { state -> Bool in
+                    if state.requested { return true }
+                    state.waiters.append(continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            self.request()
+        }
+    }
+}

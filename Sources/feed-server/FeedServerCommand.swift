@@ -1,0 +1,179 @@
+import ArgumentParser
+import FeedServer
+import Logging
+import NIOCore
+import NIOPosix
+import RESP
+import ServiceLifecycle
+import UnixSignals
+
+/// `feed-server`: parses flags (each also settable from the environment),
+/// then runs the server until SIGTERM, SIGINT or SHUTDOWN.
+@main
+struct FeedServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feed-server",
+        abstract: "A news-feed server that speaks the Redis protocol.",
+        discussion: """
+            Connect with redis-cli or any Redis client and call FEED.* commands.
+            Every option can also be set from the environment variable named in
+            its help; a flag given on the command line wins.
+            """
+    )
+
+    @Option(name: .customLong("bind"), help: "Address to listen on. (default: 127.0.0.1, env: FEED_BIND)")
+    var bind: String?
+
+    @Option(help: "TCP port; 0 picks a free one. (default: 6380, env: FEED_PORT)")
+    var port: Int?
+
+    @Option(help: "Password clients must AUTH with; none by default. (env: FEED_REQUIREPASS)")
+    var requirepass: String?
+
+    @Option(
+        name: .customLong("protected-mode"),
+        help: "yes: without a password, refuse non-loopback clients. (default: yes, env: FEED_PROTECTED_MODE)")
+    var protectedMode: String?
+
+    @Option(help: "Most clients connected at once. (default: 10000, env: FEED_MAXCLIENTS)")
+    var maxclients: Int?
+
+    @Option(help: "Close clients idle this many seconds; 0 = never. (default: 0, env: FEED_TIMEOUT)")
+    var timeout: Int?
+
+    @Option(
+        name: .customLong("client-output-limit"),
+        help: "Close a client whose unsent replies pass this size, e.g. 64mb. (default: 256mb, env: FEED_CLIENT_OUTPUT_LIMIT)")
+    var clientOutputLimit: String?
+
+    @Option(
+        name: .customLong("proto-max-bulk-len"),
+        help: "Longest bulk string a request may carry, e.g. 512mb. (default: 512mb, env: FEED_PROTO_MAX_BULK_LEN)")
+    var protoMaxBulkLen: String?
+
+    @Option(
+        name: .customLong("max-multibulk-len"),
+        help: "Most arguments in one request. (default: 1048576, env: FEED_MAX_MULTIBULK_LEN)")
+    var maxMultibulkLen: Int?
+
+    @Option(help: "Event loop threads. (default: one per core, env: FEED_THREADS)")
+    var threads: Int?
+
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info, notice, warning, error or critical. (default: info, env: FEED_LOG_LEVEL)")
+    var logLevel: String?
+
+    @Option(help: "none (memory only) or postgres. (default: none, env: FEED_PERSISTENCE)")
+    var persistence: String?
+
+    func run() async throws {
+        let configuration = try self.resolve()
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "feed-server")
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
+        let context = ServerContext(configuration: configuration, logger: logger)
+        let server = FeedServerService(context: context, group: group)
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
+        do {
+            try await services.run()
+        } catch {
+            logger.critical("feed-server stopped: \(error)")
+            try? await group.shutdownGracefully()
+            throw ExitCode.failure
+        }
+        try await group.shutdownGracefully()
+    }
+
+    /// Flags over environment over defaults, each value checked.
+    func resolve() throws -> ServerConfiguration {
+        let settings = Settings()
+        var configuration = ServerConfiguration()
+        configuration.bindAddress = settings.value(self.bind, "FEED_BIND") ?? configuration.bindAddress
+        configuration.port = try settings.parse(self.port, "FEED_PORT", "--port", Int.init) ?? configuration.port
+        guard (0...65535).contains(configuration.port) else { throw ValidationError("--port must be 0-65535") }
+        configuration.requirePass = settings.value(self.requirepass, "FEED_REQUIREPASS").flatMap { $0.isEmpty ? nil : $0 }
+        configuration.protectedMode =
+            try settings.parse(self.protectedMode, "FEED_PROTECTED_MODE", "--protected-mode", Self.yesNo)
+            ?? configuration.protectedMode
+        configuration.maxClients =
+            try settings.parse(self.maxclients, "FEED_MAXCLIENTS", "--maxclients", Int.init) ?? configuration.maxClients
+        guard configuration.maxClients >= 1 else { throw ValidationError("--maxclients must be at least 1") }
+        configuration.idleTimeoutSeconds =
+            try settings.parse(self.timeout, "FEED_TIMEOUT", "--timeout", Int.init) ?? configuration.idleTimeoutSeconds
+        guard configuration.idleTimeoutSeconds >= 0 else { throw ValidationError("--timeout must be 0 or more") }
+        configuration.clientOutputLimit =
+            try settings.parse(self.clientOutputLimit, "FEED_CLIENT_OUTPUT_LIMIT", "--client-output-limit", ByteSize.parse)
+            ?? configuration.clientOutputLimit
+        guard configuration.clientOutputLimit >= 1024 else {
+            throw ValidationError("--client-output-limit must be at least 1kb")
+        }
+        configuration.decoderLimits.maxBulkLength =
+            try settings.parse(self.protoMaxBulkLen, "FEED_PROTO_MAX_BULK_LEN", "--proto-max-bulk-len", ByteSize.parse)
+            ?? configuration.decoderLimits.maxBulkLength
+        configuration.decoderLimits.maxMultibulkCount =
+            try settings.parse(self.maxMultibulkLen, "FEED_MAX_MULTIBULK_LEN", "--max-multibulk-len", Int.init)
+            ?? configuration.decoderLimits.maxMultibulkCount
+        guard configuration.decoderLimits.maxBulkLength >= 1, configuration.decoderLimits.maxMultibulkCount >= 1 else {
+            throw ValidationError("request limits must be at least 1")
+        }
+        configuration.eventLoopThreads =
+            try settings.parse(self.threads, "FEED_THREADS", "--threads", Int.init) ?? configuration.eventLoopThreads
+        guard configuration.eventLoopThreads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        configuration.logLevel =
+            try settings.parse(self.logLevel, "FEED_LOG_LEVEL", "--log-level", { Logger.Level(rawValue: $0.lowercased()) })
+            ?? configuration.logLevel
+        configuration.persistence =
+            try settings.parse(self.persistence, "FEED_PERSISTENCE", "--persistence", {
+                ServerConfiguration.Persistence(rawValue: $0.lowercased())
+            }) ?? configuration.persistence
+        if configuration.persistence == .postgres {
+            throw ValidationError("--persistence postgres is not available in this build yet; use none")
+        }
+        return configuration
+    }
+
+    static func yesNo(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "yes", "true", "1", "on": return true
+        case "no", "false", "0", "off": return false
+        default: return nil
+        }
+    }
+}
+
+/// Reads a setting from a flag, else from the environment.
+struct Settings {
+    let environment = ProcessEnvironment.current
+
+    func value(_ flag: String?, _ variable: String) -> String? {
+        flag ?? self.environment[variable]
+    }
+
+    /// A typed flag, else the environment variable parsed with `parse`; nil when neither is set.
+    func parse<T>(_ flag: T?, _ variable: String, _ name: String, _ parse: (String) -> T?) throws -> T? {
+        if let flag { return flag }
+        guard let text = self.environment[variable] else { return nil }
+        guard let value = parse(text) else { throw ValidationError("\(variable)=\(text) is not a valid \(name)") }
+        return value
+    }
+
+    /// A string flag parsed with `parse` (or the environment variable); nil when neither is set.
+    func parse<T>(_ flag: String?, _ variable: String, _ name: String, _ parse: (String) -> T?) throws -> T? {
+        guard let text = flag ?? self.environment[variable] else { return nil }
+        guard let value = parse(text) else {
+            throw ValidationError(flag != nil ? "\(name) \(text) is not valid" : "\(variable)=\(text) is not a valid \(name)")
+        }
+        return value
+    }
+}
