@@ -1,0 +1,171 @@
+"""Fixtures that run the real feed-server binary (and, for comparison, a real
+redis-server) on loopback, each on a free port, each stopped by pid at the end
+of its test. Every process runs under `timeout`, so none outlives a killed
+test run by more than a few minutes."""
+
+import os
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import redis
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BINARY = os.environ.get("FEED_SERVER_BIN", str(ROOT / ".build" / "debug" / "feed-server"))
+READY = re.compile(r"Ready to accept connections on (\S+):(\d+)")
+# A test server outlives a stuck test run by at most this long.
+PROCESS_LIFETIME = "900"
+
+
+class FeedServer:
+    """One feed-server process started with `args` (plus --port 0)."""
+
+    def __init__(self, *args, env=None, port="0"):
+        self.log_file = tempfile.NamedTemporaryFile(prefix="feed-server-", suffix=".log", delete=False)
+        environment = dict(os.environ)
+        environment.update(env or {})
+        self.process = subprocess.Popen(
+            ["timeout", "-k", "5", PROCESS_LIFETIME, BINARY, "--port", port, *args],
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
+        self.port = self._wait_until_ready()
+
+    def _wait_until_ready(self, timeout=60.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            match = READY.search(self.log())
+            if match:
+                return int(match.group(2))
+            if self.process.poll() is not None:
+                raise RuntimeError(f"feed-server exited with {self.process.returncode}:\n{self.log()}")
+            time.sleep(0.02)
+        raise RuntimeError(f"feed-server did not start:\n{self.log()}")
+
+    def log(self):
+        return pathlib.Path(self.log_file.name).read_text(errors="replace")
+
+    def wait_for_log(self, pattern, timeout=10.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if re.search(pattern, self.log()):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def client(self, **options):
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=30, **options)
+
+    def connect(self):
+        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
+
+    def cli(self, *args, check=True, with_stderr=False):
+        result = subprocess.run(
+            ["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True, timeout=60
+        )
+        if check:
+            assert result.returncode == 0, result.stderr
+        return result.stdout + (result.stderr if with_stderr else "")
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Signals the process and returns its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def cleanup(self):
+        self.stop()
+        self.log_file.close()
+        os.unlink(self.log_file.name)
+
+
+@pytest.fixture
+def start_server():
+    """Starts feed-servers for a test and stops each by pid afterwards."""
+    started = []
+
+    def start(*args, **options):
+        server = FeedServer(*args, **options)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.cleanup()
+
+
+@pytest.fixture
+def server(start_server):
+    return start_server()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A stock redis-server on loopback, the reference for byte-exact replies."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="redis-ref-")
+    process = subprocess.Popen(
+        ["timeout", "-k", "5", PROCESS_LIFETIME, "redis-server", "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no", "--dir", workdir],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            if redis.Redis(port=port).ping():
+                break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield port
+    process.terminate()
+    process.wait(20)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def exchange(port, data, settle=0.3):
+    """Sends raw bytes, then reads until the server closes or goes quiet.
+    Returns (reply bytes, closed?)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        sock.settimeout(settle)
+        received = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                return received, False
+            except ConnectionResetError:
+                return received, True
+            if not chunk:
+                return received, True
+            received += chunk
+
+
+def command(*args):
+    """A request as clients encode it."""
+    out = b"*%d\r\n" % len(args)
+    for arg in args:
+        arg = arg.encode() if isinstance(arg, str) else arg
+        out += b"$%d\r\n%s\r\n" % (len(arg), arg)
+    return out
