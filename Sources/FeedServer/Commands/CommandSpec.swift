@@ -3,7 +3,10 @@ typealias CommandHandler = @Sendable (CommandCall, inout ConnectionState) -> Voi
 
 /// One command: how it is called, who may call it, and the documentation
 /// COMMAND INFO / COMMAND DOCS give (which redis-cli turns into hints).
-struct CommandSpec: Sendable {
+///
+/// A class, so looking one up per request costs one reference, not a copy of
+/// every field. Specs are created once, at start-up, and never freed.
+final class CommandSpec: Sendable {
     /// Lower case; a subcommand's is `container|sub`, as Redis names them.
     let fullName: String
     /// Redis's convention: N means exactly N arguments (name included), -N at least N.
@@ -25,8 +28,6 @@ struct CommandSpec: Sendable {
     let subcommands: [CommandSpec]
     /// Nil for a container that only dispatches.
     let handler: CommandHandler?
-    /// Set by the table: this spec's index, for cheap "last command" bookkeeping.
-    var index: Int = -1
 
     init(
         _ fullName: String,

@@ -7,27 +7,19 @@ struct CommandTable: Sendable {
     private let byName: [String: CommandSpec]
     /// Each container's subcommands by lower-case short name.
     private let subcommandsByContainer: [String: [String: CommandSpec]]
-    /// Every spec, subcommands included, by its `index`.
-    let all: [CommandSpec]
 
     init(_ specs: [CommandSpec]) {
-        var all: [CommandSpec] = []
         var byName: [String: CommandSpec] = [:]
         var subcommands: [String: [String: CommandSpec]] = [:]
-        for var spec in specs {
-            spec.index = all.count
-            all.append(spec)
+        for spec in specs {
             var subs: [String: CommandSpec] = [:]
-            for var sub in spec.subcommands {
-                sub.index = all.count
-                all.append(sub)
+            for sub in spec.subcommands {
                 subs[sub.shortName] = sub
             }
             if !subs.isEmpty { subcommands[spec.fullName] = subs }
             precondition(byName[spec.fullName] == nil, "duplicate command \(spec.fullName)")
             byName[spec.fullName] = spec
         }
-        self.all = all
         self.byName = byName
         self.subcommandsByContainer = subcommands
     }

@@ -19,8 +19,11 @@ final class ClientRecord: Sendable {
 
     /// Milliseconds since the Unix epoch of the last request.
     let lastInteractionMilliseconds: Atomic<Int64>
-    /// Index in the command table of the last command run (-1 before any).
-    let lastCommandIndex = Atomic<Int>(-1)
+    /// The last command run (nil before any). Specs live as long as the
+    /// process, so the reference needs no retain.
+    let lastCommand = Atomic<Unmanaged<CommandSpec>?>(nil)
+    /// What this connection has done; only its own event loop writes here.
+    let traffic = TrafficCounters()
 
     struct Details: Sendable {
         var name: String = ""

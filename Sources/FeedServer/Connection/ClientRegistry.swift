@@ -33,6 +33,11 @@ final class ClientRegistry: Sendable {
 
     /// All clients, oldest first (CLIENT LIST's order).
     func all() -> [ClientRecord] {
-        self.clients.withLock { Array($0.values) }.sorted { $0.id < $1.id }
+        self.records().sorted { $0.id < $1.id }
+    }
+
+    /// All clients, in no particular order.
+    func records() -> [ClientRecord] {
+        self.clients.withLock { Array($0.values) }
     }
 }

@@ -38,10 +38,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var decoder: RESPCommandDecoder
     /// Bytes of a request that has not fully arrived.
     private var pending: ByteBuffer?
-    /// Counters of the current read batch, added to the server's once per batch.
-    private var batch = ServerStats.Batch()
-    /// The last command's table index as last published to the record.
-    private var publishedCommandIndex = -1
+    /// Counters of the current read batch, added to the record's once per batch.
+    private var batch = TrafficCounters.Snapshot()
+    /// The last command as last published to the record.
+    private var publishedCommand: ObjectIdentifier?
     /// True once the client counts against `--maxclients`.
     private var registered = false
 
@@ -87,13 +87,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if self.registered {
-            self.server.clients.unregister(id: self.state.id)
-            self.registered = false
-        }
         self.phase = .closed
         self.pending = nil
         self.publishBatch()
+        if self.registered {
+            // Fold this connection's totals into the server's as it leaves.
+            self.server.stats.closed.add(self.state.record.traffic.snapshot)
+            self.server.clients.unregister(id: self.state.id)
+            self.registered = false
+        }
         context.fireChannelInactive()
     }
 
@@ -176,9 +178,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard self.state.authenticated || spec.allowedBeforeAuth else {
             return self.state.reply.error(RedisError.noAuth)
         }
-        if spec.index != self.publishedCommandIndex {
-            self.publishedCommandIndex = spec.index
-            self.state.record.lastCommandIndex.store(spec.index, ordering: .relaxed)
+        if ObjectIdentifier(spec) != self.publishedCommand {
+            self.publishedCommand = ObjectIdentifier(spec)
+            self.state.record.lastCommand.store(Unmanaged.passUnretained(spec), ordering: .relaxed)
         }
         self.batch.commands += 1
         handler(CommandCall(arguments: arguments, server: self.server), &self.state)
@@ -231,9 +233,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func publishBatch() {
         self.batch.errorReplies += self.state.reply.errorCount
         self.state.reply.errorCount = 0
-        guard !self.batch.isEmpty || self.batch.errorReplies > 0 else { return }
-        self.server.stats.record(self.batch)
-        self.batch = ServerStats.Batch()
+        guard !self.batch.isEmpty else { return }
+        self.state.record.traffic.add(self.batch)
+        self.batch = TrafficCounters.Snapshot()
     }
 
     // MARK: Events

@@ -29,9 +29,10 @@ public final class FeedServerService: Service, Sendable {
             metadata: ["threads": "\(configuration.eventLoopThreads)", "persistence": "\(configuration.persistence)"])
 
         let stats = self.context.stats
+        let clients = self.context.clients
         let sampler = self.group.next().scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
             stats.opsPerSecond.sample(
-                count: stats.commandsProcessed.load(ordering: .relaxed), nowMilliseconds: WallClock.milliseconds())
+                count: stats.traffic(liveClients: clients.records()).commands, nowMilliseconds: WallClock.milliseconds())
         }
 
         let shutdown = self.context.shutdown

@@ -142,13 +142,14 @@ struct InfoReport {
 
     private func statsLines() -> [(String, String)] {
         let stats = self.server.stats
+        let traffic = stats.traffic(liveClients: self.server.clients.records())
         func value(_ counter: borrowing Atomic<Int>) -> String { String(counter.load(ordering: .relaxed)) }
         return [
             ("total_connections_received", value(stats.connectionsReceived)),
-            ("total_commands_processed", value(stats.commandsProcessed)),
+            ("total_commands_processed", String(traffic.commands)),
             ("instantaneous_ops_per_sec", String(stats.opsPerSecond.perSecond)),
-            ("total_net_input_bytes", value(stats.netInputBytes)),
-            ("total_net_output_bytes", value(stats.netOutputBytes)),
+            ("total_net_input_bytes", String(traffic.inputBytes)),
+            ("total_net_output_bytes", String(traffic.outputBytes)),
             ("rejected_connections", value(stats.rejectedConnections)),
             ("expired_keys", "0"),
             ("evicted_keys", "0"),
@@ -156,7 +157,7 @@ struct InfoReport {
             ("keyspace_misses", "0"),
             ("pubsub_channels", "0"),
             ("pubsub_patterns", "0"),
-            ("total_error_replies", value(stats.errorReplies)),
+            ("total_error_replies", String(traffic.errorReplies)),
             ("total_protocol_errors", value(stats.protocolErrors)),
             ("client_output_buffer_limit_disconnections", value(stats.outputLimitDisconnections)),
         ]

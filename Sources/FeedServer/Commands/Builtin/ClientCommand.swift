@@ -10,12 +10,11 @@ enum ClientCommand {
     }
 
     /// One CLIENT LIST line, in Redis's field order.
-    static func describe(_ record: ClientRecord, now: Int64, commands: CommandTable) -> String {
+    static func describe(_ record: ClientRecord, now: Int64) -> String {
         let details = record.details.withLock { $0 }
         let age = max(0, (now - record.createdAtMilliseconds) / 1000)
         let idle = max(0, (now - record.lastInteractionMilliseconds.load(ordering: .relaxed)) / 1000)
-        let commandIndex = record.lastCommandIndex.load(ordering: .relaxed)
-        let command = commandIndex >= 0 && commandIndex < commands.all.count ? commands.all[commandIndex].fullName : "NULL"
+        let command = record.lastCommand.load(ordering: .relaxed)?.takeUnretainedValue().fullName ?? "NULL"
         return "id=\(record.id) addr=\(record.address) laddr=\(record.localAddress) fd=-1 name=\(details.name) "
             + "age=\(age) idle=\(idle) flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 "
             + "multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=\(command) user=default redir=-1 "
@@ -126,7 +125,7 @@ enum ClientCommand {
         let now = WallClock.milliseconds()
         var text = ""
         for record in call.server.clients.all() where wanted?.contains(record.id) ?? true {
-            text += describe(record, now: now, commands: call.server.commands)
+            text += describe(record, now: now)
         }
         state.reply.verbatim(text)
     }
@@ -135,7 +134,7 @@ enum ClientCommand {
         "client|info", arity: 2, flags: ["noscript", "loading", "stale"], categories: ["@slow", "@connection"],
         summary: "Returns information about the connection.", since: "6.2.0", group: "connection"
     ) { call, state in
-        state.reply.verbatim(describe(state.record, now: WallClock.milliseconds(), commands: call.server.commands))
+        state.reply.verbatim(describe(state.record, now: WallClock.milliseconds()))
     }
 
     static let kill = CommandSpec(

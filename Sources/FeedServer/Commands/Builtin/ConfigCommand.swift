@@ -49,7 +49,7 @@ enum ConfigCommand {
         categories: ["@admin", "@slow", "@dangerous"],
         summary: "Resets the server's statistics.", since: "2.0.0", group: "server"
     ) { call, state in
-        call.server.stats.reset()
+        call.server.stats.reset(liveClients: call.server.clients.records())
         state.reply.ok()
     }
 
