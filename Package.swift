@@ -76,6 +76,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "TimelineTests",
+            dependencies: ["Timeline"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "FeedServerTests",
             dependencies: [
                 "FeedServer",

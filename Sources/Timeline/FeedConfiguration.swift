@@ -1,0 +1,31 @@
+/// The engine's settings. Every field has the default the product promises.
+public struct FeedConfiguration: Sendable {
+    /// Most post ids a user's timeline keeps (`--timeline-cap`); Twitter and
+    /// Mastodon keep about 800.
+    public var timelineCap = 800
+    /// Most post ids kept per author for celebrity merges, backfill and rebuilds.
+    public var recentPostsCap = 800
+    /// Authors with at least this many followers are celebrities: their posts
+    /// are pulled at read time instead of pushed (`--celebrity-threshold`).
+    public var celebrityThreshold = 5000
+    /// How many of a followee's recent posts FOLLOW copies into the timeline.
+    public var backfillCount = 200
+    /// A user who has not read for this long gets no fan-out, and their
+    /// timeline is dropped until their next read (`--inactive-after`).
+    public var inactiveAfterMilliseconds: Int64 = 7 * 24 * 3600 * 1000
+    /// Budget for post bodies in memory (`--post-cache-mb`).
+    public var postCacheBytes = 256 * 1024 * 1024
+    /// Longest body accepted (`--max-body-bytes`).
+    public var maxBodyBytes = 64 * 1024
+    /// Longest user id accepted, in bytes.
+    public var maxUserIDBytes = 128
+    /// COUNT when a read does not say, and the most it may ask for.
+    public var defaultReadCount = 50
+    public var maxReadCount = 500
+    /// This node's number in post ids (0-1023).
+    public var node = 0
+    /// Whether mutations are recorded for the persistence layer to drain.
+    public var recordsMutations = false
+
+    public init() {}
+}
