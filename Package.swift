@@ -57,6 +57,7 @@ let package = Package(
             dependencies: [
                 "FeedServer",
                 "RESP",
+                "Timeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

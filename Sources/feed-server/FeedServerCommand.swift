@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import RESP
 import ServiceLifecycle
+import Timeline
 import UnixSignals
 
 /// `feed-server`: parses flags (each also settable from the environment),
@@ -66,6 +67,36 @@ struct FeedServerCommand: AsyncParsableCommand {
 
     @Option(help: "none (memory only) or postgres. (default: none, env: FEED_PERSISTENCE)")
     var persistence: String?
+
+    @Option(
+        name: .customLong("timeline-cap"),
+        help: "Most posts a timeline, and an author's recent list, keeps. (default: 800, env: FEED_TIMELINE_CAP)")
+    var timelineCap: Int?
+
+    @Option(
+        name: .customLong("celebrity-threshold"),
+        help: "Authors with this many followers are pulled at read time, not pushed. (default: 5000, env: FEED_CELEBRITY_THRESHOLD)")
+    var celebrityThreshold: Int?
+
+    @Option(
+        name: .customLong("inactive-after"),
+        help: "Users who have not read for this long get no fan-out, e.g. 7d, 12h, 30s, 500ms. (default: 7d, env: FEED_INACTIVE_AFTER)")
+    var inactiveAfter: String?
+
+    @Option(
+        name: .customLong("post-cache-mb"),
+        help: "Memory for post bodies, in MiB; least recently used go first. (default: 256, env: FEED_POST_CACHE_MB)")
+    var postCacheMB: Int?
+
+    @Option(
+        name: .customLong("max-body-bytes"),
+        help: "Longest post body accepted. (default: 65536, env: FEED_MAX_BODY_BYTES)")
+    var maxBodyBytes: Int?
+
+    @Option(
+        name: .customLong("node-id"),
+        help: "This server's number in post ids, 0-1023. (default: 0, env: FEED_NODE_ID)")
+    var nodeID: Int?
 
     func run() async throws {
         let configuration = try self.resolve()
@@ -137,6 +168,28 @@ struct FeedServerCommand: AsyncParsableCommand {
             try settings.parse(self.persistence, "FEED_PERSISTENCE", "--persistence", {
                 ServerConfiguration.Persistence(rawValue: $0.lowercased())
             }) ?? configuration.persistence
+        var feed = configuration.feed
+        feed.timelineCap = try settings.parse(self.timelineCap, "FEED_TIMELINE_CAP", "--timeline-cap", Int.init) ?? feed.timelineCap
+        feed.recentPostsCap = feed.timelineCap
+        feed.celebrityThreshold =
+            try settings.parse(self.celebrityThreshold, "FEED_CELEBRITY_THRESHOLD", "--celebrity-threshold", Int.init)
+            ?? feed.celebrityThreshold
+        feed.inactiveAfterMilliseconds =
+            try settings.parse(self.inactiveAfter, "FEED_INACTIVE_AFTER", "--inactive-after", DurationText.milliseconds)
+            ?? feed.inactiveAfterMilliseconds
+        if let megabytes = try settings.parse(self.postCacheMB, "FEED_POST_CACHE_MB", "--post-cache-mb", Int.init) {
+            guard megabytes >= 1 else { throw ValidationError("--post-cache-mb must be at least 1") }
+            feed.postCacheBytes = megabytes * 1024 * 1024
+        }
+        feed.maxBodyBytes = try settings.parse(self.maxBodyBytes, "FEED_MAX_BODY_BYTES", "--max-body-bytes", Int.init) ?? feed.maxBodyBytes
+        feed.node = try settings.parse(self.nodeID, "FEED_NODE_ID", "--node-id", Int.init) ?? feed.node
+        guard feed.timelineCap >= 1 else { throw ValidationError("--timeline-cap must be at least 1") }
+        guard feed.celebrityThreshold >= 1 else { throw ValidationError("--celebrity-threshold must be at least 1") }
+        guard feed.maxBodyBytes >= 1 else { throw ValidationError("--max-body-bytes must be at least 1") }
+        guard (0...1023).contains(feed.node) else { throw ValidationError("--node-id must be 0-1023") }
+        feed.backfillCount = min(feed.backfillCount, feed.timelineCap)
+        configuration.feed = feed
+
         if configuration.persistence == .postgres {
             throw ValidationError("--persistence postgres is not available in this build yet; use none")
         }

@@ -1,3 +1,4 @@
+import Timeline
 import Logging
 import RESP
 import Synchronization
@@ -32,6 +33,12 @@ enum ConfigParameters {
         ("io-threads", { String($0.configuration.eventLoopThreads) }),
         ("loglevel", { $0.configuration.logLevel.rawValue }),
         ("persistence", { $0.configuration.persistence.rawValue }),
+        ("timeline-cap", { String($0.configuration.feed.timelineCap) }),
+        ("celebrity-threshold", { String($0.configuration.feed.celebrityThreshold) }),
+        ("inactive-after", { DurationText.text($0.configuration.feed.inactiveAfterMilliseconds) }),
+        ("post-cache-mb", { String($0.configuration.feed.postCacheBytes / (1024 * 1024)) }),
+        ("max-body-bytes", { String($0.configuration.feed.maxBodyBytes) }),
+        ("node-id", { String($0.configuration.feed.node) }),
     ]
 
     /// The parameters matching any of `patterns` (Redis's case-insensitive globs), once each.

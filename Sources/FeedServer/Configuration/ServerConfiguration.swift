@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import RESP
+import Timeline
 
 /// Everything the server can be told at start-up. Every field has the default
 /// a user of a Redis-style server would expect; `feed-server --help` documents
@@ -39,6 +40,9 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     /// Where writes are persisted.
     public var persistence: Persistence = .none
+    /// The feed engine's settings: timeline cap, celebrity threshold,
+    /// inactivity, post cache budget, body limit.
+    public var feed: FeedConfiguration = FeedConfiguration()
 
     public init() {}
 }

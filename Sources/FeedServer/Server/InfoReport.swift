@@ -1,4 +1,5 @@
 import CFeedSystem
+import Timeline
 import Synchronization
 
 #if canImport(Glibc)
@@ -23,7 +24,7 @@ struct InfoReport {
         "cluster", "keyspace",
     ]
     /// Sections `INFO all` adds.
-    static let extraSections: [String] = []
+    static let extraSections: [String] = ["feed"]
 
     /// The report for the sections a client asked for (names are case-insensitive;
     /// `default`, `all` and `everything` expand; unknown names add nothing).
@@ -58,7 +59,8 @@ struct InfoReport {
         case "modules": return ("Modules", [])
         case "errorstats": return ("Errorstats", [])
         case "cluster": return ("Cluster", [("cluster_enabled", "0")])
-        case "keyspace": return ("Keyspace", [])
+        case "keyspace": return ("Keyspace", self.keyspaceLines())
+        case "feed": return ("Feed", self.feedLines())
         default: return nil
         }
     }
@@ -161,6 +163,56 @@ struct InfoReport {
             ("total_protocol_errors", value(stats.protocolErrors)),
             ("client_output_buffer_limit_disconnections", value(stats.outputLimitDisconnections)),
         ]
+    }
+
+    private func keyspaceLines() -> [(String, String)] {
+        let users = self.server.feed.withEngine { $0.userCount }
+        return users == 0 ? [] : [("db0", "keys=\(users),expires=0,avg_ttl=0")]
+    }
+
+    /// The engine's size and what it has done: users, posts, follows,
+    /// resident timelines, celebrities, the post cache's hit ratio, fan-out.
+    private func feedLines() -> [(String, String)] {
+        let (summary, counters) = self.server.feed.withEngine { ($0.summary, $0.counters) }
+        let lookups = summary.cacheHits + summary.cacheMisses
+        let ratio = lookups == 0 ? 1.0 : Double(summary.cacheHits) / Double(lookups)
+        let feed = self.server.configuration.feed
+        return [
+            ("users", String(summary.users)),
+            ("posts", String(summary.posts)),
+            ("follows", String(summary.follows)),
+            ("resident_timelines", String(summary.residentTimelines)),
+            ("timeline_entries", String(summary.timelineEntries)),
+            ("celebrities", String(summary.celebrities)),
+            ("pulled_authors", String(summary.pulledAuthors)),
+            ("celebrity_threshold", String(feed.celebrityThreshold)),
+            ("timeline_cap", String(feed.timelineCap)),
+            ("post_cache_bodies", String(summary.cachedBodies)),
+            ("post_cache_hits", String(summary.cacheHits)),
+            ("post_cache_misses", String(summary.cacheMisses)),
+            ("post_cache_evictions", String(summary.cacheEvictions)),
+            ("post_cache_hit_ratio", String(format4(ratio))),
+            ("posts_created", String(counters.posts)),
+            ("feed_reads", String(counters.reads)),
+            ("fanout_deliveries", String(counters.fanoutDeliveries)),
+            ("fanouts_skipped_celebrity", String(counters.fanoutsSkippedForCelebrity)),
+            ("fanout_inactive_skipped", String(counters.inactiveFollowersSkipped)),
+            ("timelines_dropped", String(counters.timelinesDropped)),
+            ("timeline_rebuilds", String(counters.timelineRebuilds)),
+            ("reads_with_celebrity_merge", String(counters.readsWithCelebrityMerge)),
+            ("used_memory_timelines", String(summary.timelineBytes)),
+            ("used_memory_recent_posts", String(summary.recentPostBytes)),
+            ("used_memory_follow_graph", String(summary.followGraphBytes)),
+            ("used_memory_post_metadata", String(summary.postMetadataBytes)),
+            ("used_memory_post_bodies", String(summary.postBodyBytes)),
+        ]
+    }
+
+    /// Four decimals, as a ratio reads best.
+    private func format4(_ value: Double) -> String {
+        let scaled = Int((value * 10_000).rounded())
+        let fraction = String(scaled % 10_000)
+        return "\(scaled / 10_000).\(String(repeating: "0", count: 4 - fraction.count))\(fraction)"
     }
 
     private func replicationLines() -> [(String, String)] {

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import Synchronization
+import Timeline
 
 /// What every connection shares: configuration, the client registry, the
 /// counters, the command table, and a way to ask the server to stop. All of it
@@ -18,11 +19,14 @@ public final class ServerContext: Sendable {
     /// The port actually bound (differs from the configuration when it said 0).
     let boundPort = Atomic<Int>(0)
     let shutdown: ShutdownRequest
+    /// The feed engine, behind its lock.
+    let feed: SharedFeedEngine
 
     public init(configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        self.commands = CommandTable(BuiltinCommands.all)
+        self.commands = CommandTable(BuiltinCommands.all + FeedCommands.all)
+        self.feed = SharedFeedEngine(configuration: configuration.feed)
         self.startedAtMicroseconds = WallClock.microseconds()
         var generator = SystemRandomNumberGenerator()
         self.runID = String((0..<40).map { _ in "0123456789abcdef".randomElement(using: &generator)! })

@@ -1,3 +1,4 @@
+import Timeline
 import Logging
 
 /// DBSIZE, TIME, SHUTDOWN.
@@ -5,8 +6,8 @@ enum ServerCommands {
     static let dbsize = CommandSpec(
         "dbsize", arity: 1, flags: ["readonly", "fast"], categories: ["@keyspace", "@read", "@fast"],
         summary: "Returns the number of keys: here, the number of known users.", since: "1.0.0", group: "server"
-    ) { _, state in
-        state.reply.integer(0)
+    ) { call, state in
+        state.reply.integer(call.server.feed.withEngine { $0.userCount })
     }
 
     static let time = CommandSpec(

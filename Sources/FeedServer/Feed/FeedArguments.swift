@@ -1,0 +1,114 @@
+import NIOCore
+import RESP
+import Timeline
+
+/// A refusal with the text the client sees after `-`.
+struct CommandError: Error {
+    let message: String
+
+    init(_ message: String) { self.message = message }
+
+    static let syntax = CommandError(RedisError.syntax)
+    static let notAnInteger = CommandError(RedisError.notAnInteger)
+    static func feed(_ error: FeedError) -> CommandError { CommandError("ERR " + error.message) }
+}
+
+/// Reading FEED command arguments: user ids and bodies as UTF-8 text, post
+/// ids as positive 64-bit integers, and the COUNT / BEFORE / AFTER options.
+/// Everything is checked before the engine is touched, so a bad request
+/// changes nothing.
+enum FeedArguments {
+    /// The argument as UTF-8 text.
+    static func text(_ call: CommandCall, _ index: Int, what: String) throws(CommandError) -> String {
+        guard let text = String(validating: call.arguments[index].readableBytesView, as: UTF8.self) else {
+            throw CommandError("ERR \(what) must be valid UTF-8")
+        }
+        return text
+    }
+
+    /// A user id: non-empty UTF-8 of at most the configured length.
+    static func user(_ call: CommandCall, _ index: Int) throws(CommandError) -> String {
+        let bytes = call.arguments[index].readableBytes
+        let limit = call.server.configuration.feed.maxUserIDBytes
+        if bytes == 0 { throw .feed(.emptyUserID) }
+        if bytes > limit { throw .feed(.userIDTooLong(limit: limit)) }
+        return try self.text(call, index, what: "user id")
+    }
+
+    /// A post body: non-empty UTF-8 within `--max-body-bytes`.
+    static func body(_ call: CommandCall, _ index: Int) throws(CommandError) -> String {
+        let bytes = call.arguments[index].readableBytes
+        let limit = call.server.configuration.feed.maxBodyBytes
+        if bytes == 0 { throw .feed(.emptyBody) }
+        if bytes > limit { throw .feed(.bodyTooLarge(limit: limit)) }
+        return try self.text(call, index, what: "post body")
+    }
+
+    /// A post id: a positive integer that fits a signed 64-bit integer.
+    static func postID(_ call: CommandCall, _ index: Int) throws(CommandError) -> UInt64 {
+        guard let value = call.integer(index), value > 0 else { throw .notAnInteger }
+        return UInt64(value)
+    }
+
+    /// The options of FEED.READ, FEED.POSTS, FEED.FOLLOWERS and FEED.FOLLOWING.
+    struct Page {
+        var count: Int
+        var before: UInt64?
+        var after: String?
+    }
+
+    /// Parses `[COUNT n] [BEFORE id] [AFTER user]` from `start`; each option
+    /// at most once, in any order, keywords in any case.
+    static func page(
+        _ call: CommandCall, from start: Int, before allowsBefore: Bool, after allowsAfter: Bool
+    ) throws(CommandError) -> Page {
+        let feed = call.server.configuration.feed
+        var page = Page(count: feed.defaultReadCount)
+        var seen = Set<String>()
+        var index = start
+        while index < call.count {
+            let option: String
+            if call.argument(index, is: "COUNT") {
+                option = "COUNT"
+            } else if allowsBefore && call.argument(index, is: "BEFORE") {
+                option = "BEFORE"
+            } else if allowsAfter && call.argument(index, is: "AFTER") {
+                option = "AFTER"
+            } else {
+                // Unknown options, RANKED (not yet available) and repeats.
+                throw .syntax
+            }
+            guard index + 1 < call.count, seen.insert(option).inserted else { throw .syntax }
+            switch option {
+            case "COUNT":
+                guard let count = call.integer(index + 1) else { throw .notAnInteger }
+                guard count >= 1 && count <= Int64(feed.maxReadCount) else {
+                    throw CommandError("ERR COUNT must be between 1 and \(feed.maxReadCount)")
+                }
+                page.count = Int(count)
+            case "BEFORE":
+                page.before = try self.postID(call, index + 1)
+            default:
+                page.after = try self.user(call, index + 1)
+            }
+            index += 2
+        }
+        return page
+    }
+}
+
+extension ReplyWriter {
+    /// One entry: `[id, author, created_ms, body]`, the body nil when unknown.
+    mutating func entry(_ entry: FeedEntry) {
+        self.arrayHeader(4)
+        self.integer(Int64(entry.id))
+        self.bulk(entry.author)
+        self.integer(entry.createdMilliseconds)
+        if let body = entry.body { self.bulk(body) } else { self.null() }
+    }
+
+    mutating func entries(_ entries: [FeedEntry]) {
+        self.arrayHeader(entries.count)
+        for entry in entries { self.entry(entry) }
+    }
+}

@@ -1,0 +1,210 @@
+import RESP
+import Timeline
+
+/// The FEED.* commands: each checks its arguments, makes one engine call
+/// under the engine's lock, and writes its reply after releasing it.
+enum FeedCommands {
+    static let all: [CommandSpec] = [
+        post, delete, follow, unfollow, read, posts, get, followers, following, stats, like, unlike,
+    ]
+
+    /// Runs `body`, replying with its error in Redis's form if it throws.
+    private static func run(_ state: inout ConnectionState, _ body: (inout ReplyWriter) throws(CommandError) -> Void) {
+        do {
+            try body(&state.reply)
+        } catch {
+            state.reply.error(error.message)
+        }
+    }
+
+    private static let user = CommandArgument("user", .string)
+    private static let postID = CommandArgument("post-id", .integer)
+    private static let count = CommandArgument("count", .integer, token: "COUNT", optional: true)
+    private static let before = CommandArgument("post-id", .integer, token: "BEFORE", optional: true)
+    private static let after = CommandArgument("user", .string, token: "AFTER", optional: true)
+
+    static let post = CommandSpec(
+        "feed.post", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        summary: "Publishes a post; returns its id. Pushed to followers, or pulled at read time for celebrities.",
+        since: "0.1.0", group: "feed", complexity: "O(F) where F is the author's number of active followers",
+        arguments: [CommandArgument("author", .string), CommandArgument("body", .string)]
+    ) { call, state in
+        run(&state) { reply throws(CommandError) in
+            let author = try FeedArguments.user(call, 1)
+            let body = try FeedArguments.body(call, 2)
+            let now = WallClock.milliseconds()
+            let id = try call.engine { (engine) throws(FeedError) in try engine.post(author: author, body: body, now: now) }
+            reply.integer(Int64(id))
+        }
+    }
+
+    static let delete = CommandSpec(
+        "feed.delete", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        summary: "Deletes a post from every feed; 1 if deleted, 0 if not found or not the author's.",
+        since: "0.1.0", group: "feed", complexity: "O(F) where F is the author's number of followers",
+        arguments: [CommandArgument("author", .string), postID]
+    ) { call, state in
+        run(&state) { reply throws(CommandError) in
+            let author = try FeedArguments.user(call, 1)
+            let id = try FeedArguments.postID(call, 2)
+            let deleted = call.server.feed.withEngine { $0.delete(author: author, post: id) }
+            reply.integer(deleted ? 1 : 0)
+        }
+    }
+
+    static let follow = CommandSpec(
+        "feed.follow", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        summary: "Follows a user and copies their recent posts into the feed; 1 if new, 0 if already following.",
+        since: "0.1.0", group: "feed", complexity: "O(T) where T is the timeline cap",
+        arguments: [CommandArgument("follower", .string), CommandArgument("followee", .string)]
+    ) { call, state in
+        run(&state) { reply throws(CommandError) in
+            let follower = try FeedArguments.user(call, 1)
+            let followee = try FeedArguments.user(call, 2)
+            let now = WallClock.milliseconds()
+            let changed = try call.engine { (engine) throws(FeedError) in
+                try engine.follow(follower: follower, followee: followee, now: now)
+            }
+            reply.integer(changed ? 1 : 0)
+        }
+    }
+
+    static let unfollow = CommandSpec(
+        "feed.unfollow", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        summary: "Unfollows a user and takes their posts out of the feed; 1 if removed, 0 if not following.",
+        since: "0.1.0", group: "feed", complexity: "O(T) where T is the timeline cap",
+        arguments: [CommandArgument("follower", .string), CommandArgument("followee", .string)]
+    ) { call, state in
+        run(&state) { reply throws(CommandError) in
+            let follower = try FeedArguments.user(call, 1)
+            let followee = try FeedArguments.user(call, 2)
+            let changed = try call.engine { (engine) throws(FeedError) in
+                try engine.unfollow(follower: follower, followee: followee)
+            }
+            reply.integer(changed ? 1 : 0)
+        }
+    }
+
+    static let read = CommandSpec(
+        "feed.read", arity: -2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"], firstKey: 1,
+        summary: "Returns a user's feed, newest first: [id, author, created_ms, body] per entry.",
+        since: "0.1.0", group: "feed",
+        complexity: "O(N log C) for N entries merging C followed celebrities; a dropped timeline is rebuilt first",
+        arguments: [user, count, before]
+    ) { call, state in
+        run(&state) { reply throws(CommandError) in
+            let user = try FeedArguments.user(call, 1)
+            let page = try FeedArguments.page(call, from: 2, before: true, after: false)
+            let now = WallClock.milliseconds()
+            let entries = call.server.feed.withEngine {
+                $0.read(user: user, count: page.count, before: page.before, now: now)
+            }
+            reply.entries(entries)
+        }
+    }
+
+    static let posts = CommandSpec(
+        "feed.posts", arity: -2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"], firstKey: 1,
+        summary: "Returns an author's own posts, newest first.", since: "0.1.0", group: "feed",
+        complexity: "O(N) for N entries", arguments: [CommandArgument("author", .string), count, before]
+    ) { call, state in
+        run(&state) { reply throws(CommandError) in
+            let author = try FeedArguments.user(call, 1)
+            let page = try FeedArguments.page(call, from: 2, before: true, after: false)
+            let entries = call.server.feed.withEngine { $0.posts(author: author, count: page.count, before: page.before) }
+            reply.entries(entries)
+        }
+    }
+
+    static let get = CommandSpec(
+        "feed.get", arity: -2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"],
+        summary: "Returns each post as [id, author, created_ms, body], or nil when it does not exist.",
+        since: "0.1.0", group: "feed", complexity: "O(N) for N ids",
+        arguments: [CommandArgument("post-id", .integer, multiple: true)]
+    ) { call, state in
+        run(&state) { reply throws(CommandError) in
+            var ids: [UInt64] = []
+            ids.reserveCapacity(call.count - 1)
+            for index in 1..<call.count { ids.append(try FeedArguments.postID(call, index)) }
+            let entries = call.server.feed.withEngine { $0.get(ids) }
+            reply.arrayHeader(entries.count)
+            for entry in entries {
+                if let entry { reply.entry(entry) } else { reply.nullArray() }
+            }
+        }
+    }
+
+    private static func followList(following: Bool) -> CommandHandler {
+        { call, state in
+            run(&state) { reply throws(CommandError) in
+                let user = try FeedArguments.user(call, 1)
+                let page = try FeedArguments.page(call, from: 2, before: false, after: true)
+                let names = try call.engine { (engine) throws(FeedError) in
+                    following
+                        ? try engine.following(of: user, count: page.count, after: page.after)
+                        : try engine.followers(of: user, count: page.count, after: page.after)
+                }
+                reply.arrayHeader(names.count)
+                for name in names { reply.bulk(name) }
+            }
+        }
+    }
+
+    static let followers = CommandSpec(
+        "feed.followers", arity: -2, flags: ["readonly"], categories: ["@read", "@feed"], firstKey: 1,
+        summary: "Lists a user's followers, in the order users first appeared; page with AFTER the last one.",
+        since: "0.1.0", group: "feed", complexity: "O(log F + N)", arguments: [user, count, after],
+        handler: followList(following: false))
+
+    static let following = CommandSpec(
+        "feed.following", arity: -2, flags: ["readonly"], categories: ["@read", "@feed"], firstKey: 1,
+        summary: "Lists the users a user follows, in the order users first appeared; page with AFTER the last one.",
+        since: "0.1.0", group: "feed", complexity: "O(log F + N)", arguments: [user, count, after],
+        handler: followList(following: true))
+
+    static let stats = CommandSpec(
+        "feed.stats", arity: 2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"], firstKey: 1,
+        summary: "Returns followers, following, posts, timeline and celebrity for a user.", since: "0.1.0",
+        group: "feed", arguments: [user]
+    ) { call, state in
+        run(&state) { reply throws(CommandError) in
+            let user = try FeedArguments.user(call, 1)
+            let stats = call.server.feed.withEngine { $0.stats(of: user) }
+            reply.mapHeader(5)
+            reply.bulk("followers")
+            reply.integer(stats.followers)
+            reply.bulk("following")
+            reply.integer(stats.following)
+            reply.bulk("posts")
+            reply.integer(stats.posts)
+            reply.bulk("timeline")
+            reply.integer(stats.timeline)
+            reply.bulk("celebrity")
+            reply.integer(stats.celebrity ? 1 : 0)
+        }
+    }
+
+    private static func likeHandler(liking: Bool) -> CommandHandler {
+        { call, state in
+            run(&state) { reply throws(CommandError) in
+                let user = try FeedArguments.user(call, 1)
+                let id = try FeedArguments.postID(call, 2)
+                let now = WallClock.milliseconds()
+                let likes = try call.engine { (engine) throws(FeedError) in
+                    liking ? try engine.like(user: user, post: id, now: now) : try engine.unlike(user: user, post: id)
+                }
+                reply.integer(likes)
+            }
+        }
+    }
+
+    static let like = CommandSpec(
+        "feed.like", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        summary: "Likes a post; returns its like count. Liking twice counts once.", since: "0.1.0", group: "feed",
+        arguments: [user, postID], handler: likeHandler(liking: true))
+
+    static let unlike = CommandSpec(
+        "feed.unlike", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        summary: "Takes a like back; returns the post's like count.", since: "0.1.0", group: "feed",
+        arguments: [user, postID], handler: likeHandler(liking: false))
+}
