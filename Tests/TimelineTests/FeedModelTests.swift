@@ -15,14 +15,15 @@ struct ReferenceFeeds {
 }
 
 /// Thousands of random operations against the engine and the reference, with
-/// a celebrity threshold of 3 so authors cross it both ways, and users going
-/// inactive (timelines dropped and rebuilt). Every read must match.
+/// a celebrity threshold of 5 among 12 users so authors cross it both ways,
+/// and users going inactive (timelines dropped and rebuilt). Every read must
+/// match.
 @Suite struct FeedModelTests {
     @Test(arguments: 1...8)
     func randomOperationsMatchTheReference(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         var configuration = FeedConfiguration()
-        configuration.celebrityThreshold = 3
+        configuration.celebrityThreshold = 5
         configuration.inactiveAfterMilliseconds = 200
         var engine = FeedEngine(configuration: configuration)
         var model = ReferenceFeeds()
@@ -37,14 +38,14 @@ struct ReferenceFeeds {
             let user = users.randomElement(using: &rng)!
             let other = users.randomElement(using: &rng)!
             switch Int.random(in: 0..<100, using: &rng) {
-            case 0..<25:
+            case 0..<20:
                 guard user != other else { continue }
                 let wasCelebrity = engine.stats(of: other).celebrity
                 let changed = try engine.follow(follower: user, followee: other, now: now)
                 #expect(changed == !model.follows(user, other), "step \(step)")
                 model.follows.insert([user, other])
                 if !wasCelebrity && engine.stats(of: other).celebrity { crossedUp += 1 }
-            case 25..<40:
+            case 20..<40:
                 guard user != other else { continue }
                 let wasCelebrity = engine.stats(of: other).celebrity
                 let changed = try engine.unfollow(follower: user, followee: other)
@@ -89,7 +90,9 @@ struct ReferenceFeeds {
             #expect(all == model.feed(user), "final feed of \(user)")
         }
         #expect(crossedUp > 0 && crossedDown > 0, "the run must cross the celebrity threshold both ways")
-        #expect(engine.counters.timelineRebuilds > 12, "the run must drop and rebuild timelines")
+        // Every path was taken: push, pull, dropped and rebuilt timelines.
+        #expect(engine.counters.fanoutDeliveries > 0 && engine.counters.fanoutsSkippedForCelebrity > 0)
         #expect(engine.counters.readsWithCelebrityMerge > 0)
+        #expect(engine.counters.timelinesDropped > 0 && engine.counters.timelineRebuilds > 12)
     }
 }

@@ -23,3 +23,16 @@ def test_python_example(server):
 def test_shell_example(server):
     out = run(server, "bash", "clients/shell/example.sh")
     assert out.startswith("PONG") and "server_name:feed-server" in out
+
+
+def test_python_feed_session(server):
+    out = run(server, sys.executable, "clients/python/feed_session.py")
+    assert "follow: 1 1" in out and "carol here" in out and "hello from alice" in out
+    assert "'followers': 1" in out
+
+
+def test_shell_feed_session(server):
+    out = run(server, "bash", "clients/shell/feed_session.sh")
+    lines = out.splitlines()
+    assert lines[0] == "1" and lines[1].startswith("alice posted ")
+    assert "hello from the shell" in out and "followers" in out
