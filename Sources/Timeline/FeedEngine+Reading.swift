@@ -44,6 +44,28 @@ extension FeedEngine {
         self.counters.timelineRebuilds += 1
     }
 
+    /// Frees a user's timeline; their next read rebuilds it. Timelines are a
+    /// cache, so this is safe at any time (under memory pressure, say).
+    @discardableResult
+    public mutating func dropTimeline(of name: String) -> Bool {
+        guard let user = self.numbers[name], self.timelines[Int(user)] != nil else { return false }
+        self.timelines[Int(user)] = nil
+        self.counters.timelinesDropped += 1
+        return true
+    }
+
+    /// Drops the timelines of every user inactive at `now`; returns how many.
+    @discardableResult
+    public mutating func dropInactiveTimelines(now: Int64) -> Int {
+        var dropped = 0
+        for user in self.timelines.indices where self.timelines[user] != nil && !self.isActive(UInt32(user), now: now) {
+            self.timelines[user] = nil
+            dropped += 1
+        }
+        self.counters.timelinesDropped += dropped
+        return dropped
+    }
+
     /// FEED.POSTS: the author's own posts, newest first.
     public mutating func posts(author name: String, count: Int, before: UInt64? = nil) -> [FeedEntry] {
         guard let author = self.numbers[name] else { return [] }

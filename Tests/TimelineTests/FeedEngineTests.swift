@@ -166,6 +166,27 @@ import Testing
         #expect(dropping.engine.stats(of: "bob").timeline == 4)
     }
 
+    @Test func droppedTimelinesAreRebuiltIdentically() {
+        let feed = TestFeed { $0.inactiveAfterMilliseconds = 1000 }
+        feed.follow("bob", "alice")
+        feed.follow("bob", "carol")
+        feed.follow("dan", "alice")
+        _ = feed.feed("bob")
+        _ = feed.feed("dan")
+        for index in 0..<20 { feed.post(index % 2 == 0 ? "alice" : "carol", "p\(index)") }
+        let resident = feed.feed("bob")
+        let dropped = feed.engine.dropTimeline(of: "bob")
+        let droppedAgain = feed.engine.dropTimeline(of: "bob")
+        #expect(dropped && !droppedAgain)
+        #expect(feed.feed("bob") == resident)
+        feed.tick(5000)
+        _ = feed.feed("dan")  // dan reads, so only bob is inactive
+        let inactiveDropped = feed.engine.dropInactiveTimelines(now: feed.now)
+        #expect(inactiveDropped == 1)
+        #expect(feed.engine.stats(of: "bob").timeline == 0 && feed.engine.stats(of: "dan").timeline > 0)
+        #expect(feed.feed("bob") == resident)
+    }
+
     @Test func replayingAFanOutChangesNothing() {
         let feed = TestFeed()
         for fan in ["f1", "f2"] {

@@ -1,0 +1,126 @@
+import Benchmark
+import Timeline
+
+/// The engine's hot paths, as the timeline-engine issue lists them. Each
+/// scenario is built once in `setup` and then measured warm, as a running
+/// server would see it.
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
+        timeUnits: .microseconds,
+        warmupIterations: 10,
+        maxDuration: .seconds(3),
+        maxIterations: 20_000
+    )
+
+    // A full timeline (800 ids) taking new posts at its head: append, evict the oldest.
+    let timeline = Scenario<CappedPostList>()
+    Benchmark(
+        "Timeline insert at head (cap 800)",
+        configuration: .init(timeUnits: .nanoseconds, scalingFactor: .kilo),
+        closure: { benchmark in
+            for _ in benchmark.scaledIterations {
+                timeline.clock += 1 << 22
+                blackHole(timeline.value.insert(UInt64(timeline.clock), cap: 800))
+            }
+        },
+        setup: {
+            timeline.value = CappedPostList(ascending: (1...800).map { UInt64($0) << 22 })
+            timeline.clock = 801 << 22
+        })
+
+    // An author just under the celebrity threshold: 4,999 active followers
+    // whose timelines are resident.
+    let fanOut = Scenario<FeedEngine>()
+    Benchmark(
+        "Fan-out of one post to 4,999 followers",
+        closure: { benchmark in
+            for _ in benchmark.scaledIterations {
+                fanOut.clock += 1
+                blackHole(try fanOut.value.post(author: "author", body: body110, now: fanOut.clock))
+            }
+        },
+        setup: {
+            var engine = FeedEngine()
+            for index in 0..<4999 {
+                _ = try engine.follow(follower: "fan:\(index)", followee: "author", now: fanOut.clock)
+                _ = engine.read(user: "fan:\(index)", count: 1, now: fanOut.clock)
+            }
+            // Fill the timelines so the measured posts evict, as at steady state.
+            for _ in 0..<800 {
+                fanOut.clock += 1
+                _ = try engine.post(author: "author", body: body110, now: fanOut.clock)
+            }
+            fanOut.value = engine
+        })
+
+    // A reader following 10 celebrities (800 recent posts each) and 100
+    // ordinary authors whose posts fill the timeline.
+    let merge = Scenario<FeedEngine>()
+    Benchmark(
+        "Read 50 entries merging 10 celebrities",
+        closure: { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(merge.value.read(user: "reader", count: 50, now: merge.clock))
+            }
+        },
+        setup: {
+            var configuration = FeedConfiguration()
+            configuration.celebrityThreshold = 2
+            var engine = FeedEngine(configuration: configuration)
+            for celebrity in 0..<10 {
+                for fan in ["reader", "other"] {
+                    _ = try engine.follow(follower: fan, followee: "celebrity:\(celebrity)", now: merge.clock)
+                }
+            }
+            for author in 0..<100 { _ = try engine.follow(follower: "reader", followee: "author:\(author)", now: merge.clock) }
+            _ = engine.read(user: "reader", count: 1, now: merge.clock)
+            for round in 0..<8000 {
+                merge.clock += 1
+                _ = try engine.post(author: "celebrity:\(round % 10)", body: body110, now: merge.clock)
+                _ = try engine.post(author: "author:\(round % 100)", body: body110, now: merge.clock)
+            }
+            merge.value = engine
+        })
+
+    // A reader following 200 authors with 100 recent posts each, whose
+    // timeline was dropped: the read rebuilds it (800 of 20,000 ids) first.
+    // (Dropping is one assignment; the time is the rebuild and the read.)
+    let rebuild = Scenario<FeedEngine>()
+    Benchmark(
+        "Rebuild a 200-followee timeline, then read 50",
+        closure: { benchmark in
+            for _ in benchmark.scaledIterations {
+                rebuild.value.dropTimeline(of: "reader")
+                blackHole(rebuild.value.read(user: "reader", count: 50, now: rebuild.clock))
+            }
+        },
+        setup: {
+            var engine = FeedEngine()
+            for author in 0..<200 {
+                _ = try engine.follow(follower: "reader", followee: "author:\(author)", now: rebuild.clock)
+            }
+            for round in 0..<20_000 {
+                rebuild.clock += 1
+                _ = try engine.post(author: "author:\(round % 200)", body: body110, now: rebuild.clock)
+            }
+            rebuild.value = engine
+        })
+}
+
+/// State a benchmark builds once in `setup` and mutates while measured.
+/// Benchmarks run one at a time, so unchecked sendability is safe here.
+final class Scenario<Value>: @unchecked Sendable {
+    var storage: Value?
+    var clock: Int64 = 1_795_000_000_000
+
+    var value: Value {
+        get { self.storage! }
+        _modify { yield &self.storage! }
+        set { self.storage = newValue }
+    }
+}
+
+/// A post body of 110 bytes, the size the README's load figures use.
+let body110 = String(repeating: "b", count: 110)
+

@@ -1,0 +1,64 @@
+import Foundation
+import Timeline
+
+// Runs one engine scenario in a loop for profiling, or measures memory in a
+// fresh process: `EngineProfile fanout|read|memory`.
+let start: Int64 = 1_795_000_000_000
+let scenario = CommandLine.arguments.dropFirst().first ?? "read"
+var now = start
+/// Resident set size from /proc/self/statm.
+func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+switch scenario {
+case "memory":
+    // 10,000 full timelines of 800 ids: resident memory grown, per id.
+    let before = residentBytes()
+    var timelines: [CappedPostList] = []
+    timelines.reserveCapacity(10_000)
+    for user in 0..<10_000 {
+        var list = CappedPostList()
+        for post in 0..<900 { list.insert(UInt64(post * 10_000 + user), cap: 800) }
+        timelines.append(list)
+    }
+    let grown = residentBytes() - before
+    print("timelines: \(timelines.count) x \(timelines[0].count) ids, resident memory grown \(grown / 1_048_576) MiB,",
+        String(format: "%.2f bytes per id", Double(grown) / Double(timelines.count * 800)))
+case "fanout":
+    var engine = FeedEngine()
+    for index in 0..<4999 {
+        _ = try engine.follow(follower: "fan:\(index)", followee: "author", now: now)
+        _ = engine.read(user: "fan:\(index)", count: 1, now: now)
+    }
+    let clock = ContinuousClock()
+    let began = clock.now
+    let posts = Int(CommandLine.arguments.dropFirst(2).first ?? "600")!
+    for _ in 0..<posts {
+        now += 1
+        _ = try engine.post(author: "author", body: "body", now: now)
+    }
+    print("fanout per post:", (clock.now - began) / posts)
+default:
+    var configuration = FeedConfiguration()
+    configuration.celebrityThreshold = 2
+    var engine = FeedEngine(configuration: configuration)
+    for celebrity in 0..<10 {
+        for fan in ["reader", "other"] { _ = try engine.follow(follower: fan, followee: "celebrity:\(celebrity)", now: now) }
+    }
+    for author in 0..<100 { _ = try engine.follow(follower: "reader", followee: "author:\(author)", now: now) }
+    _ = engine.read(user: "reader", count: 1, now: now)
+    for round in 0..<800 {
+        now += 1
+        _ = try engine.post(author: "celebrity:\(round % 10)", body: "celebrity post \(round)", now: now)
+        _ = try engine.post(author: "author:\(round % 100)", body: "ordinary post \(round)", now: now)
+    }
+    let clock = ContinuousClock()
+    let began = clock.now
+    var total = 0
+    for _ in 0..<20_000 { total += engine.read(user: "reader", count: 50, now: now).count }
+    print("read per call:", (clock.now - began) / 20_000, total)
+}
