@@ -11,20 +11,14 @@ extension ByteBuffer {
     /// Writes `prefix`, `value` in decimal and CRLF, e.g. `:42\r\n` or `*3\r\n`.
     @inlinable
     public mutating func writeRESPLine(prefix: UInt8, _ value: Int64) {
-        let digits = RESPDecimal.length(of: value)
-        let total = digits + 3
+        let length = RESPDecimal.length(of: value)
+        let total = length + 3
         self.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { out in
             out[0] = prefix
-            var magnitude = value.magnitude
-            var index = digits  // the last digit's index (out[0] is the prefix)
-            repeat {
-                out[index] = UInt8(truncatingIfNeeded: magnitude % 10) &+ .zero
-                magnitude /= 10
-                index -= 1
-            } while magnitude > 0
             if value < 0 { out[1] = .minus }
-            out[digits + 1] = .cr
-            out[digits + 2] = .lf
+            RESPDecimal.writeDigits(value.magnitude, into: out, endingAt: length + 1)
+            out[length + 1] = .cr
+            out[length + 2] = .lf
             return total
         }
     }
@@ -100,20 +94,14 @@ extension ByteBuffer {
     /// An integer as a bulk string (`$2\r\n42\r\n`), as Redis sends ids in `TIME`.
     @inlinable
     public mutating func writeRESPBulkDecimal(_ value: Int64) {
-        let digits = RESPDecimal.length(of: value)
-        self.writeRESPLine(prefix: .dollar, Int64(digits))
-        self.writeWithUnsafeMutableBytes(minimumWritableBytes: digits + 2) { out in
-            var magnitude = value.magnitude
-            var index = digits - 1
-            repeat {
-                out[index] = UInt8(truncatingIfNeeded: magnitude % 10) &+ .zero
-                magnitude /= 10
-                index -= 1
-            } while magnitude > 0
+        let length = RESPDecimal.length(of: value)
+        self.writeRESPLine(prefix: .dollar, Int64(length))
+        self.writeWithUnsafeMutableBytes(minimumWritableBytes: length + 2) { out in
             if value < 0 { out[0] = .minus }
-            out[digits] = .cr
-            out[digits + 1] = .lf
-            return digits + 2
+            RESPDecimal.writeDigits(value.magnitude, into: out, endingAt: length)
+            out[length] = .cr
+            out[length + 1] = .lf
+            return length + 2
         }
     }
 

@@ -52,12 +52,70 @@ public enum RESPDecimal {
     /// The number of bytes `value` takes in decimal, sign included.
     @inlinable
     public static func length(of value: Int64) -> Int {
-        var magnitude = value.magnitude
-        var digits = 1
-        while magnitude >= 10 {
-            magnitude /= 10
-            digits += 1
-        }
+        let digits = self.digitCount(value.magnitude)
         return value < 0 ? digits + 1 : digits
+    }
+
+    /// The number of decimal digits of `magnitude`: an estimate from its bit
+    /// length (bits x log10(2), as 1233/4096) corrected by one comparison,
+    /// instead of a division per digit.
+    @inlinable
+    public static func digitCount(_ magnitude: UInt64) -> Int {
+        let bits = 64 - (magnitude | 1).leadingZeroBitCount
+        let estimate = (bits &* 1233) >> 12
+        return magnitude >= self.powerOfTen(estimate) ? estimate + 1 : Swift.max(estimate, 1)
+    }
+
+    /// 10^exponent for 0...19.
+    @inlinable
+    static func powerOfTen(_ exponent: Int) -> UInt64 {
+        switch exponent {
+        case 0: return 1
+        case 1: return 10
+        case 2: return 100
+        case 3: return 1000
+        case 4: return 10_000
+        case 5: return 100_000
+        case 6: return 1_000_000
+        case 7: return 10_000_000
+        case 8: return 100_000_000
+        case 9: return 1_000_000_000
+        case 10: return 10_000_000_000
+        case 11: return 100_000_000_000
+        case 12: return 1_000_000_000_000
+        case 13: return 10_000_000_000_000
+        case 14: return 100_000_000_000_000
+        case 15: return 1_000_000_000_000_000
+        case 16: return 10_000_000_000_000_000
+        case 17: return 100_000_000_000_000_000
+        case 18: return 1_000_000_000_000_000_000
+        default: return 10_000_000_000_000_000_000
+        }
+    }
+
+    /// Writes the digits of `magnitude` so the last one lands just before
+    /// `end`, two digits per division, from a constant table of pairs.
+    @inlinable
+    static func writeDigits(_ magnitude: UInt64, into out: UnsafeMutableRawBufferPointer, endingAt end: Int) {
+        // swift-format-ignore
+        let pairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+        let table = pairs.utf8Start
+        var rest = magnitude
+        var index = end
+        while rest >= 100 {
+            let quotient = rest / 100
+            let pair = Int(truncatingIfNeeded: rest &- quotient &* 100) &* 2
+            index -= 2
+            out[index] = table[pair]
+            out[index + 1] = table[pair + 1]
+            rest = quotient
+        }
+        if rest >= 10 {
+            let pair = Int(truncatingIfNeeded: rest) &* 2
+            out[index - 2] = table[pair]
+            out[index - 1] = table[pair + 1]
+        } else {
+            out[index - 1] = UInt8(truncatingIfNeeded: rest) &+ .zero
+        }
     }
 }

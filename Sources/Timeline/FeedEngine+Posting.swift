@@ -9,8 +9,9 @@ extension FeedEngine {
         let id = self.ids.next(now: now)
         let celebrity = self.isCelebrity(author)
 
-        self.posts[id] = PostRecord(author: author, likes: 0, pushed: !celebrity)
-        self.bodies.insert(id, body: body)
+        let stored = self.bodies.insert(id, body: body)
+        for evicted in stored.evicted { self.posts[evicted.id]?.bodySlot = -1 }
+        self.posts[id] = PostRecord(author: author, likes: 0, bodySlot: stored.slot, pushed: !celebrity)
         self.postCounts[Int(author)] += 1
         self.counters.posts += 1
         self.record(.postCreated(post: id, author: author, body: body))
@@ -76,7 +77,7 @@ extension FeedEngine {
         }
         self.posts.removeValue(forKey: id)
         self.likers.removeValue(forKey: id)
-        self.bodies.remove(id)
+        if record.bodySlot >= 0 { self.bodies.remove(record.bodySlot) }
         self.postCounts[Int(author)] -= 1
         if self.recentPosts[Int(author)].remove(id) && !record.pushed {
             self.changeUnpushed(author, by: -1)

@@ -2,8 +2,10 @@ extension FeedEngine {
     /// FEED.READ: up to `count` entries, newest first, strictly older than
     /// `before` when given: the reader's timeline merged with the recent posts
     /// of the pulled authors they follow. A dropped timeline is rebuilt first.
-    public mutating func read(user name: String, count: Int, before: UInt64? = nil, now: Int64) -> [FeedEntry] {
-        guard let user = self.numbers[name] else { return [] }
+    public mutating func read<Writer: FeedEntryWriter>(
+        user name: String, count: Int, before: UInt64? = nil, now: Int64, into writer: inout Writer
+    ) {
+        guard let user = self.numbers[name] else { return writer.beginEntries(count: 0) }
         self.counters.reads += 1
         self.lastActive[Int(user)] = now
         if self.timelines[Int(user)] == nil { self.rebuildTimeline(user) }
@@ -23,7 +25,14 @@ extension FeedEngine {
             self.counters.readsWithCelebrityMerge += 1
             self.counters.celebrityListsMerged += sources.count - 1
         }
-        return self.hydrate(NewestFirstMerge(sources), count: count)
+        self.write(NewestFirstMerge(sources), count: count, into: &writer)
+    }
+
+    /// FEED.READ as values.
+    public mutating func read(user name: String, count: Int, before: UInt64? = nil, now: Int64) -> [FeedEntry] {
+        var collector = FeedEntryCollector()
+        self.read(user: name, count: count, before: before, now: now, into: &collector)
+        return collector.entries.compactMap { $0 }
     }
 
     /// Rebuilds a timeline from the recent posts of the user and of everyone
@@ -67,34 +76,70 @@ extension FeedEngine {
     }
 
     /// FEED.POSTS: the author's own posts, newest first.
+    public mutating func posts<Writer: FeedEntryWriter>(
+        author name: String, count: Int, before: UInt64? = nil, into writer: inout Writer
+    ) {
+        guard let author = self.numbers[name] else { return writer.beginEntries(count: 0) }
+        self.write(self.recentPosts[Int(author)].newestFirst(before: before), count: count, into: &writer)
+    }
+
+    /// FEED.POSTS as values.
     public mutating func posts(author name: String, count: Int, before: UInt64? = nil) -> [FeedEntry] {
-        guard let author = self.numbers[name] else { return [] }
-        return self.hydrate(self.recentPosts[Int(author)].newestFirst(before: before), count: count)
+        var collector = FeedEntryCollector()
+        self.posts(author: name, count: count, before: before, into: &collector)
+        return collector.entries.compactMap { $0 }
     }
 
-    /// FEED.GET: each post, or nil when it does not exist (or was deleted).
-    public mutating func get(_ ids: [UInt64]) -> [FeedEntry?] {
-        ids.map { self.entry($0) }
-    }
-
-    /// The entry for `id`, or nil when there is no such live post.
-    mutating func entry(_ id: UInt64) -> FeedEntry? {
-        guard let record = self.posts[id] else { return nil }
-        return FeedEntry(
-            id: id,
-            author: self.names[Int(record.author)],
-            createdMilliseconds: PostID.createdMilliseconds(id),
-            body: self.bodies.body(id))
-    }
-
-    private mutating func hydrate<S: Sequence<UInt64>>(_ ids: S, count: Int) -> [FeedEntry] {
-        var entries: [FeedEntry] = []
-        entries.reserveCapacity(Swift.min(count, 64))
+    /// FEED.GET: each post, or a missing entry when it does not exist (or was deleted).
+    public mutating func get<Writer: FeedEntryWriter>(_ ids: [UInt64], into writer: inout Writer) {
+        writer.beginEntries(count: ids.count)
         for id in ids {
-            guard entries.count < count else { break }
-            if let entry = self.entry(id) { entries.append(entry) }
+            if let record = self.posts[id] { self.write(id, record, into: &writer) } else { writer.missingEntry() }
         }
-        return entries
+    }
+
+    /// FEED.GET as values.
+    public mutating func get(_ ids: [UInt64]) -> [FeedEntry?] {
+        var collector = FeedEntryCollector()
+        self.get(ids, into: &collector)
+        return collector.entries
+    }
+
+    /// Writes the first `count` live posts of `ids`. The records are found
+    /// first, so the writer knows the count before the entries.
+    private mutating func write<S: Sequence<UInt64>, Writer: FeedEntryWriter>(
+        _ ids: S, count: Int, into writer: inout Writer
+    ) {
+        var live: [(id: UInt64, record: PostRecord)] = []
+        live.reserveCapacity(Swift.min(count, 64))
+        for id in ids {
+            guard live.count < count else { break }
+            if let record = self.posts[id] { live.append((id, record)) }
+        }
+        writer.beginEntries(count: live.count)
+        let names = self.names
+        for (id, record) in live { self.write(id, record, names: names, into: &writer) }
+    }
+
+    /// One entry, its author and body passed as bytes in place. `names` is
+    /// the engine's own array, passed in so each name is borrowed, not copied.
+    private mutating func write<Writer: FeedEntryWriter>(
+        _ id: UInt64, _ record: PostRecord, names: [String]? = nil, into writer: inout Writer
+    ) {
+        let created = PostID.createdMilliseconds(id)
+        let names = names ?? self.names
+        names[Int(record.author)].withUTF8Bytes { authorBytes in
+            if record.bodySlot >= 0 {
+                self.bodies.withBody(at: record.bodySlot) { body in
+                    body.withUTF8Bytes { bodyBytes in
+                        writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: bodyBytes)
+                    }
+                }
+            } else {
+                self.bodies.recordMiss()
+                writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: nil)
+            }
+        }
     }
 
     /// FEED.STATS.

@@ -42,6 +42,8 @@ public struct FeedEngine: Sendable {
     struct PostRecord: Sendable {
         var author: UInt32
         var likes: UInt32
+        /// Where the body is in `bodies`; -1 once evicted.
+        var bodySlot: PostBodyCache.Slot
         /// False for a celebrity's post, which readers pull instead.
         var pushed: Bool
     }

@@ -1,117 +1,106 @@
-/// Post bodies, least recently used evicted first, within a byte budget
-/// (`--post-cache-mb`).
+/// Post bodies within a byte budget (`--post-cache-mb`), evicting what was
+/// least recently used, by the CLOCK approximation of LRU.
 ///
-/// Nodes live in one array and link to each other by index, so the cache is
-/// a handful of allocations however many bodies it holds, and a hit is a
-/// dictionary lookup plus relinking two indexes.
+/// An exact LRU list rewrites three nodes on every hit, and on a cache of
+/// 100,000s of bodies each is a cache miss: it cost more than the rest of a
+/// read. CLOCK keeps one "referenced" bit per body: a hit sets it, and the
+/// eviction hand sweeps the slots, giving each referenced body a second
+/// chance (clearing its bit) and evicting the first body not read since the
+/// hand last passed. A body read recently survives; one never read again
+/// goes first.
+///
+/// Bodies live in one array of nodes, so the cache is a handful of
+/// allocations however many it holds. It has no index of its own: the engine
+/// keeps each post's slot in the post's record, so reading a body costs no
+/// second hash lookup.
 public struct PostBodyCache: Sendable {
     private struct Node: Sendable {
         var id: UInt64
         var body: String
-        var previous: Int32  // towards the most recently used end
-        var next: Int32  // towards the least recently used end
+        var live: Bool
+        var referenced: Bool
     }
 
-    /// What a body costs besides its bytes: its node, its index entry and the
-    /// string's header.
-    public static let overheadPerBody = 96
+    /// A body's place in the cache, kept by its owner until evicted or removed.
+    public typealias Slot = Int32
+
+    /// What a body costs besides its bytes: its node, its slot in the post's
+    /// record and the string's header.
+    public static let overheadPerBody = 64
 
     public var budgetBytes: Int
     public private(set) var usedBytes = 0
+    public private(set) var count = 0
     public private(set) var hits = 0
     public private(set) var misses = 0
     public private(set) var evictions = 0
 
     private var nodes: ContiguousArray<Node> = []
-    private var freeSlots: [Int32] = []
-    private var slots: [UInt64: Int32] = [:]
-    private var mostRecent: Int32 = -1
-    private var leastRecent: Int32 = -1
+    private var freeSlots: [Slot] = []
+    private var hand = 0
 
     public init(budgetBytes: Int) {
         self.budgetBytes = budgetBytes
     }
 
-    public var count: Int { self.slots.count }
-
     static func cost(_ body: String) -> Int { body.utf8.count + Self.overheadPerBody }
 
-    /// Stores `body` as the most recently used, evicting the least recently
-    /// used bodies beyond the budget. Returns the ids evicted.
-    @discardableResult
-    public mutating func insert(_ id: UInt64, body: String) -> [UInt64] {
-        if let slot = self.slots[id] {
-            self.usedBytes += Self.cost(body) - Self.cost(self.nodes[Int(slot)].body)
-            self.nodes[Int(slot)].body = body
-            self.touch(slot)
+    /// Stores `body` for post `id`, then evicts bodies beyond the budget
+    /// (never the one just stored). Returns its slot and the ids and slots
+    /// evicted, whose owners must forget those slots.
+    public mutating func insert(_ id: UInt64, body: String) -> (slot: Slot, evicted: [(id: UInt64, slot: Slot)]) {
+        let node = Node(id: id, body: body, live: true, referenced: false)
+        let slot: Slot
+        if let free = self.freeSlots.popLast() {
+            slot = free
+            self.nodes[Int(slot)] = node
         } else {
-            let node = Node(id: id, body: body, previous: -1, next: self.mostRecent)
-            let slot: Int32
-            if let free = self.freeSlots.popLast() {
-                slot = free
-                self.nodes[Int(slot)] = node
-            } else {
-                slot = Int32(self.nodes.count)
-                self.nodes.append(node)
+            slot = Slot(self.nodes.count)
+            self.nodes.append(node)
+        }
+        self.usedBytes += Self.cost(body)
+        self.count += 1
+
+        var evicted: [(id: UInt64, slot: Slot)] = []
+        while self.usedBytes > self.budgetBytes && self.count > 1 {
+            if self.hand >= self.nodes.count { self.hand = 0 }
+            let candidate = self.hand
+            self.hand += 1
+            guard self.nodes[candidate].live, candidate != Int(slot) else { continue }
+            if self.nodes[candidate].referenced {
+                self.nodes[candidate].referenced = false  // a second chance
+                continue
             }
-            if self.mostRecent >= 0 { self.nodes[Int(self.mostRecent)].previous = slot }
-            self.mostRecent = slot
-            if self.leastRecent < 0 { self.leastRecent = slot }
-            self.slots[id] = slot
-            self.usedBytes += Self.cost(body)
-        }
-        var evicted: [UInt64] = []
-        // Never evict what was just stored: a single body is always kept.
-        while self.usedBytes > self.budgetBytes && self.leastRecent >= 0 && self.leastRecent != self.mostRecent {
-            let victim = self.nodes[Int(self.leastRecent)].id
-            self.remove(victim)
+            evicted.append((self.nodes[candidate].id, Slot(candidate)))
+            self.remove(Slot(candidate))
             self.evictions += 1
-            evicted.append(victim)
         }
-        return evicted
+        return (slot, evicted)
     }
 
-    /// The body, marked most recently used; counts a hit or a miss.
-    public mutating func body(_ id: UInt64) -> String? {
-        guard let slot = self.slots[id] else {
-            self.misses += 1
-            return nil
-        }
+    /// Reads the body in `slot` (a hit), marking it recently used.
+    public mutating func withBody<Result>(at slot: Slot, _ body: (String) -> Result) -> Result {
         self.hits += 1
-        self.touch(slot)
-        return self.nodes[Int(slot)].body
+        self.nodes[Int(slot)].referenced = true
+        return body(self.nodes[Int(slot)].body)
     }
 
-    /// The body without touching recency or counters.
-    public func peek(_ id: UInt64) -> String? {
-        self.slots[id].map { self.nodes[Int($0)].body }
+    /// The body in `slot`, marked recently used (a hit).
+    public mutating func body(at slot: Slot) -> String {
+        self.withBody(at: slot) { $0 }
     }
 
-    public func contains(_ id: UInt64) -> Bool { self.slots[id] != nil }
+    /// Counts a read of a body that is no longer cached.
+    public mutating func recordMiss() { self.misses += 1 }
 
-    @discardableResult
-    public mutating func remove(_ id: UInt64) -> Bool {
-        guard let slot = self.slots.removeValue(forKey: id) else { return false }
-        self.unlink(slot)
+    /// The body in `slot` without touching recency or counters.
+    public func peek(_ slot: Slot) -> String { self.nodes[Int(slot)].body }
+
+    /// Frees `slot`; its owner must forget it.
+    public mutating func remove(_ slot: Slot) {
         self.usedBytes -= Self.cost(self.nodes[Int(slot)].body)
-        self.nodes[Int(slot)].body = ""
+        self.nodes[Int(slot)] = Node(id: 0, body: "", live: false, referenced: false)
         self.freeSlots.append(slot)
-        return true
-    }
-
-    private mutating func touch(_ slot: Int32) {
-        guard slot != self.mostRecent else { return }
-        self.unlink(slot)
-        self.nodes[Int(slot)].previous = -1
-        self.nodes[Int(slot)].next = self.mostRecent
-        if self.mostRecent >= 0 { self.nodes[Int(self.mostRecent)].previous = slot }
-        self.mostRecent = slot
-        if self.leastRecent < 0 { self.leastRecent = slot }
-    }
-
-    private mutating func unlink(_ slot: Int32) {
-        let node = self.nodes[Int(slot)]
-        if node.previous >= 0 { self.nodes[Int(node.previous)].next = node.next } else { self.mostRecent = node.next }
-        if node.next >= 0 { self.nodes[Int(node.next)].previous = node.previous } else { self.leastRecent = node.previous }
+        self.count -= 1
     }
 }

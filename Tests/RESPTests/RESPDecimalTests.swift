@@ -1,3 +1,4 @@
+import NIOCore
 import RESP
 import Testing
 
@@ -16,6 +17,33 @@ import Testing
     ])
     func rejectsWhatRedisRejects(text: String) {
         #expect(RESPDecimal.parse(bytes: Array(text.utf8)) == nil)
+    }
+
+    @Test func digitCountMatchesTheDecimalTextEverywhere() {
+        var samples: [UInt64] = [0, 1, 9, 10, 99, 100, UInt64(Int64.max), UInt64(Int64.max) + 1, UInt64.max]
+        var power: UInt64 = 1
+        for _ in 0..<19 {
+            samples += [power - 1, power, power + 1]
+            power *= 10
+        }
+        var rng = SystemRandomNumberGenerator()
+        for bits in 0..<64 { samples.append(UInt64.random(in: 0...(UInt64(1) << UInt64(bits)), using: &rng)) }
+        for value in samples {
+            #expect(RESPDecimal.digitCount(value) == String(value).count, "\(value)")
+        }
+    }
+
+    @Test func integersAreWrittenAsTheirDecimalText() {
+        var values: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, 101, 12345, Int64.max, Int64.min, 382_513_037_849_919_488]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 { values.append(Int64.random(in: Int64.min...Int64.max, using: &rng) >> Int64.random(in: 0..<63, using: &rng)) }
+        for value in values {
+            var buffer = ByteBuffer()
+            buffer.writeRESPInteger(value)
+            buffer.writeRESPBulkDecimal(value)
+            let text = String(value)
+            #expect(String(buffer: buffer) == ":\(text)\r\n$\(text.count)\r\n\(text)\r\n")
+        }
     }
 
     @Test func lengthCountsDigitsAndSign() {

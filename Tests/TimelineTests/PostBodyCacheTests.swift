@@ -6,41 +6,41 @@ import Testing
         let body = String(repeating: "b", count: 100)
         let cost = 100 + PostBodyCache.overheadPerBody
         var cache = PostBodyCache(budgetBytes: cost * 3)
-        cache.insert(1, body: body)
-        cache.insert(2, body: body)
-        cache.insert(3, body: body)
-        #expect(cache.body(1) == body)  // 1 is now the most recently used
-        let result1 = cache.insert(4, body: body)
-        #expect(result1 == [2])
-        #expect(cache.peek(2) == nil)
-        let result2 = cache.insert(5, body: body)
-        #expect(result2 == [3])
-        #expect(cache.contains(1) && cache.contains(4) && cache.contains(5))
+        let one = cache.insert(1, body: body).slot
+        let two = cache.insert(2, body: body).slot
+        _ = cache.insert(3, body: body)
+        let read = cache.body(at: one)  // 1 is now the most recently used
+        #expect(read == body)
+        let four = cache.insert(4, body: body)
+        #expect(four.evicted.map(\.id) == [2])
+        #expect(four.evicted.map(\.slot) == [two])
+        let five = cache.insert(5, body: body)
+        #expect(five.evicted.map(\.id) == [3])
+        #expect(cache.count == 3)
         #expect(cache.usedBytes == cost * 3)
         #expect(cache.evictions == 2)
-        let result3 = cache.body(99)
-        #expect(result3 == nil)
+        cache.recordMiss()
         #expect(cache.hits == 1 && cache.misses == 1)
+        #expect(cache.peek(one) == body)
     }
 
-    @Test func removalFreesItsBytesAndSlot() {
+    @Test func removalFreesItsBytesAndSlotForReuse() {
         var cache = PostBodyCache(budgetBytes: 10_000)
-        cache.insert(1, body: "one")
-        cache.insert(2, body: "two")
-        let result4 = cache.remove(1)
-        #expect(result4)
-        let result5 = cache.remove(1)
-        #expect(!result5)
-        cache.insert(3, body: "three")
+        let one = cache.insert(1, body: "one").slot
+        let two = cache.insert(2, body: "two").slot
+        cache.remove(one)
+        let three = cache.insert(3, body: "three").slot
+        #expect(three == one)  // the freed slot is reused
         #expect(cache.count == 2)
-        #expect(cache.peek(2) == "two" && cache.peek(3) == "three")
+        #expect(cache.peek(two) == "two" && cache.peek(three) == "three")
         #expect(cache.usedBytes == "two".utf8.count + "three".utf8.count + 2 * PostBodyCache.overheadPerBody)
     }
 
     @Test func keepsABodyLargerThanTheBudget() {
         var cache = PostBodyCache(budgetBytes: 10)
-        cache.insert(1, body: "a")
-        #expect(cache.insert(2, body: String(repeating: "x", count: 50)) == [1])
-        #expect(cache.peek(2) != nil)
+        _ = cache.insert(1, body: "a")
+        let big = cache.insert(2, body: String(repeating: "x", count: 50))
+        #expect(big.evicted.map(\.id) == [1])
+        #expect(cache.peek(big.slot).count == 50)
     }
 }

@@ -97,18 +97,42 @@ enum FeedArguments {
     }
 }
 
-extension ReplyWriter {
-    /// One entry: `[id, author, created_ms, body]`, the body nil when unknown.
-    mutating func entry(_ entry: FeedEntry) {
-        self.arrayHeader(4)
-        self.integer(Int64(entry.id))
-        self.bulk(entry.author)
-        self.integer(entry.createdMilliseconds)
-        if let body = entry.body { self.bulk(body) } else { self.null() }
+/// Writes a read's entries as RESP straight from the engine's bytes:
+/// `[id, author, created_ms, body]` each, the body nil when unknown, and nil
+/// for a missing post. The same bytes in RESP2 and RESP3 but for the nils.
+struct RESPEntryWriter: FeedEntryWriter {
+    var reply: ReplyWriter
+
+    mutating func beginEntries(count: Int) {
+        self.reply.arrayHeader(count)
     }
 
-    mutating func entries(_ entries: [FeedEntry]) {
-        self.arrayHeader(entries.count)
-        for entry in entries { self.entry(entry) }
+    mutating func entry(
+        id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?
+    ) {
+        self.reply.buffer.writeStaticString("*4\r\n")
+        self.reply.buffer.writeRESPInteger(Int64(id))
+        self.reply.buffer.writeRESPBulkString(bytes: author, count: author.count)
+        self.reply.buffer.writeRESPInteger(createdMilliseconds)
+        if let body {
+            self.reply.buffer.writeRESPBulkString(bytes: body, count: body.count)
+        } else {
+            self.reply.null()
+        }
+    }
+
+    mutating func missingEntry() {
+        self.reply.nullArray()
+    }
+}
+
+extension ReplyWriter {
+    /// Lends the reply buffer to an entry writer for one engine call. The
+    /// buffer is moved, not copied, so writing into it never copies on write.
+    mutating func writeEntries(_ body: (inout RESPEntryWriter) -> Void) {
+        var writer = RESPEntryWriter(reply: self)
+        self = ReplyWriter(buffer: ByteBuffer(), version: self.version)
+        body(&writer)
+        self = writer.reply
     }
 }

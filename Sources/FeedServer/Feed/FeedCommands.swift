@@ -96,10 +96,9 @@ enum FeedCommands {
             let user = try FeedArguments.user(call, 1)
             let page = try FeedArguments.page(call, from: 2, before: true, after: false)
             let now = WallClock.milliseconds()
-            let entries = call.server.feed.withEngine {
-                $0.read(user: user, count: page.count, before: page.before, now: now)
+            reply.writeEntries { writer in
+                call.server.feed.withEngine { $0.read(user: user, count: page.count, before: page.before, now: now, into: &writer) }
             }
-            reply.entries(entries)
         }
     }
 
@@ -111,8 +110,9 @@ enum FeedCommands {
         run(&state) { reply throws(CommandError) in
             let author = try FeedArguments.user(call, 1)
             let page = try FeedArguments.page(call, from: 2, before: true, after: false)
-            let entries = call.server.feed.withEngine { $0.posts(author: author, count: page.count, before: page.before) }
-            reply.entries(entries)
+            reply.writeEntries { writer in
+                call.server.feed.withEngine { $0.posts(author: author, count: page.count, before: page.before, into: &writer) }
+            }
         }
     }
 
@@ -126,11 +126,7 @@ enum FeedCommands {
             var ids: [UInt64] = []
             ids.reserveCapacity(call.count - 1)
             for index in 1..<call.count { ids.append(try FeedArguments.postID(call, index)) }
-            let entries = call.server.feed.withEngine { $0.get(ids) }
-            reply.arrayHeader(entries.count)
-            for entry in entries {
-                if let entry { reply.entry(entry) } else { reply.nullArray() }
-            }
+            reply.writeEntries { writer in call.server.feed.withEngine { $0.get(ids, into: &writer) } }
         }
     }
 
