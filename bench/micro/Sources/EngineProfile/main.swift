@@ -15,6 +15,48 @@ func residentBytes() -> Int {
 }
 
 switch scenario {
+case "merge-cost":
+    // What each pulled (celebrity) author a reader follows adds to a 50-entry read.
+    for celebrities in [0, 1, 10, 50] {
+        var configuration = FeedConfiguration()
+        configuration.celebrityThreshold = 2
+        var engine = FeedEngine(configuration: configuration)
+        var now = start
+        for celebrity in 0..<celebrities {
+            for fan in ["reader", "other"] { _ = try engine.follow(follower: fan, followee: "celebrity:\(celebrity)", now: now) }
+        }
+        for author in 0..<100 { _ = try engine.follow(follower: "reader", followee: "author:\(author)", now: now) }
+        _ = engine.read(user: "reader", count: 1, now: now)
+        for round in 0..<8000 {
+            now += 1
+            if celebrities > 0 { _ = try engine.post(author: "celebrity:\(round % celebrities)", body: "c", now: now) }
+            _ = try engine.post(author: "author:\(round % 100)", body: "o", now: now)
+        }
+        let clock = ContinuousClock()
+        let began = clock.now
+        for _ in 0..<50_000 { _ = engine.read(user: "reader", count: 50, now: now) }
+        print("read 50 merging \(celebrities) celebrities:", (clock.now - began) / 50_000)
+    }
+    // What each follower adds to a post's fan-out.
+    for followers in [100, 1000, 4999] {
+        var engine = FeedEngine()
+        var now = start
+        for index in 0..<followers {
+            _ = try engine.follow(follower: "fan:\(index)", followee: "author", now: now)
+            _ = engine.read(user: "fan:\(index)", count: 1, now: now)
+        }
+        for _ in 0..<800 {
+            now += 1
+            _ = try engine.post(author: "author", body: "b", now: now)
+        }
+        let clock = ContinuousClock()
+        let began = clock.now
+        for _ in 0..<2000 {
+            now += 1
+            _ = try engine.post(author: "author", body: "b", now: now)
+        }
+        print("post fanning out to \(followers) followers:", (clock.now - began) / 2000)
+    }
 case "memory":
     // 10,000 full timelines of 800 ids: resident memory grown, per id.
     let before = residentBytes()
