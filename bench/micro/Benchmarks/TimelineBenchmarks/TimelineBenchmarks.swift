@@ -61,7 +61,9 @@ let benchmarks: @Sendable () -> Void = {
         "Read 50 entries merging 10 celebrities",
         closure: { benchmark in
             for _ in benchmark.scaledIterations {
-                blackHole(merge.value.read(user: "reader", count: 50, now: merge.clock))
+                merge.output.bytes.removeAll(keepingCapacity: true)
+                merge.value.read(user: "reader", count: 50, now: merge.clock, into: &merge.output)
+                blackHole(merge.output.bytes.count)
             }
         },
         setup: {
@@ -92,7 +94,9 @@ let benchmarks: @Sendable () -> Void = {
         closure: { benchmark in
             for _ in benchmark.scaledIterations {
                 rebuild.value.dropTimeline(of: "reader")
-                blackHole(rebuild.value.read(user: "reader", count: 50, now: rebuild.clock))
+                rebuild.output.bytes.removeAll(keepingCapacity: true)
+                rebuild.value.read(user: "reader", count: 50, now: rebuild.clock, into: &rebuild.output)
+                blackHole(rebuild.output.bytes.count)
             }
         },
         setup: {
@@ -113,12 +117,31 @@ let benchmarks: @Sendable () -> Void = {
 final class Scenario<Value>: @unchecked Sendable {
     var storage: Value?
     var clock: Int64 = 1_795_000_000_000
+    /// Where reads write their entries, as the server writes its reply.
+    var output = ByteWriter()
 
     var value: Value {
         get { self.storage! }
         _modify { yield &self.storage! }
         set { self.storage = newValue }
     }
+}
+
+/// Copies each entry's bytes into one reused buffer, as the server's reply
+/// writer copies them into its output buffer.
+struct ByteWriter: FeedEntryWriter {
+    var bytes: [UInt8] = []
+
+    mutating func beginEntries(count: Int) { self.bytes.append(UInt8(truncatingIfNeeded: count)) }
+
+    mutating func entry(id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?) {
+        withUnsafeBytes(of: id) { self.bytes.append(contentsOf: $0) }
+        self.bytes.append(contentsOf: author)
+        withUnsafeBytes(of: createdMilliseconds) { self.bytes.append(contentsOf: $0) }
+        if let body { self.bytes.append(contentsOf: body) }
+    }
+
+    mutating func missingEntry() { self.bytes.append(0) }
 }
 
 /// A post body of 110 bytes, the size the README's load figures use.
