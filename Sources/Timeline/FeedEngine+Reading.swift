@@ -2,10 +2,19 @@ extension FeedEngine {
     /// FEED.READ: up to `count` entries, newest first, strictly older than
     /// `before` when given: the reader's timeline merged with the recent posts
     /// of the pulled authors they follow. A dropped timeline is rebuilt first.
+    ///
+    /// The timeline caches the feed's newest part. When it runs out before
+    /// `count` entries, the read goes on below it through the recent posts of
+    /// everyone the reader follows, and when some of them have older posts
+    /// than memory holds, returns where the store must take over.
+    @discardableResult
     public mutating func read<Writer: FeedEntryWriter>(
         user name: String, count: Int, before: UInt64? = nil, now: Int64, into writer: inout Writer
-    ) {
-        guard let user = self.numbers[name] else { return writer.beginEntries(count: 0) }
+    ) -> StoreContinuation? {
+        guard let user = self.numbers[name] else {
+            writer.beginEntries(count: 0)
+            return nil
+        }
         self.counters.reads += 1
         self.lastActive[Int(user)] = now
         if self.timelines[Int(user)] == nil { self.rebuildTimeline(user) }
@@ -25,15 +34,57 @@ extension FeedEngine {
             self.counters.readsWithCelebrityMerge += 1
             self.counters.celebrityListsMerged += sources.count - 1
         }
-        self.write(NewestFirstMerge(sources), count: count, into: &writer)
+        var live: [(id: UInt64, record: PostRecord)] = []
+        live.reserveCapacity(Swift.min(count, 64))
+        var floor = before ?? UInt64.max
+        self.collect(NewestFirstMerge(sources), count: count, into: &live, floor: &floor)
+
+        var continuation: StoreContinuation? = nil
+        if live.count < count {
+            // Below the timeline: everyone the reader follows, and the reader.
+            var authors = Array(followed.sorted)
+            authors.append(user)
+            let deep = authors.compactMap { author -> CappedPostList.NewestFirst? in
+                let list = self.recentPosts[Int(author)]
+                return list.isEmpty ? nil : list.newestFirst(before: floor)
+            }
+            self.collect(NewestFirstMerge(deep), count: count, into: &live, floor: &floor)
+            if live.count < count {
+                let older = authors.filter { Int(self.postCounts[Int($0)]) > self.recentPosts[Int($0)].count }
+                if !older.isEmpty { continuation = StoreContinuation(authors: older, before: floor, count: count - live.count) }
+            }
+        }
+        self.write(live, into: &writer)
+        return continuation
     }
 
-    /// FEED.READ as values.
+    /// Appends the live posts of `ids` until `live` holds `count`, lowering
+    /// `floor` to the last id looked at.
+    private func collect<S: Sequence<UInt64>>(
+        _ ids: S, count: Int, into live: inout [(id: UInt64, record: PostRecord)], floor: inout UInt64
+    ) {
+        for id in ids {
+            guard live.count < count else { return }
+            floor = id
+            if let record = self.posts[id] { live.append((id, record)) }
+        }
+    }
+
+    /// FEED.READ as values (what memory holds; see `read(user:count:before:now:into:)`).
     public mutating func read(user name: String, count: Int, before: UInt64? = nil, now: Int64) -> [FeedEntry] {
         var collector = FeedEntryCollector()
         self.read(user: name, count: count, before: before, now: now, into: &collector)
         return collector.entries.compactMap { $0 }
     }
+
+    /// The names of users by number, for entries read from the store.
+    public func names(of users: [UInt32]) -> [UInt32: String] {
+        Dictionary(users.filter { Int($0) < self.names.count }.map { ($0, self.names[Int($0)]) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Whether a post the store returned is still live here (a delete may not
+    /// have reached the store yet).
+    public func isLive(_ id: UInt64) -> Bool { self.posts[id] != nil }
 
     /// Rebuilds a timeline from the recent posts of the user and of everyone
     /// they follow: the same ids a timeline that was never dropped would hold.
@@ -75,12 +126,22 @@ extension FeedEngine {
         return dropped
     }
 
-    /// FEED.POSTS: the author's own posts, newest first.
+    /// FEED.POSTS: the author's own posts, newest first; where the store must
+    /// continue when the author has older posts than memory holds.
+    @discardableResult
     public mutating func posts<Writer: FeedEntryWriter>(
         author name: String, count: Int, before: UInt64? = nil, into writer: inout Writer
-    ) {
-        guard let author = self.numbers[name] else { return writer.beginEntries(count: 0) }
-        self.write(self.recentPosts[Int(author)].newestFirst(before: before), count: count, into: &writer)
+    ) -> StoreContinuation? {
+        guard let author = self.numbers[name] else {
+            writer.beginEntries(count: 0)
+            return nil
+        }
+        var live: [(id: UInt64, record: PostRecord)] = []
+        var floor = before ?? UInt64.max
+        self.collect(self.recentPosts[Int(author)].newestFirst(before: before), count: count, into: &live, floor: &floor)
+        self.write(live, into: &writer)
+        guard live.count < count, Int(self.postCounts[Int(author)]) > self.recentPosts[Int(author)].count else { return nil }
+        return StoreContinuation(authors: [author], before: floor, count: count - live.count)
     }
 
     /// FEED.POSTS as values.
@@ -105,17 +166,11 @@ extension FeedEngine {
         return collector.entries
     }
 
-    /// Writes the first `count` live posts of `ids`. The records are found
-    /// first, so the writer knows the count before the entries.
-    private mutating func write<S: Sequence<UInt64>, Writer: FeedEntryWriter>(
-        _ ids: S, count: Int, into writer: inout Writer
+    /// Writes the given live posts. The records were found first, so the
+    /// writer knows the count before the entries.
+    private mutating func write<Writer: FeedEntryWriter>(
+        _ live: [(id: UInt64, record: PostRecord)], into writer: inout Writer
     ) {
-        var live: [(id: UInt64, record: PostRecord)] = []
-        live.reserveCapacity(Swift.min(count, 64))
-        for id in ids {
-            guard live.count < count else { break }
-            if let record = self.posts[id] { live.append((id, record)) }
-        }
         writer.beginEntries(count: live.count)
         let names = self.names
         for (id, record) in live { self.write(id, record, names: names, into: &writer) }

@@ -44,3 +44,20 @@ extension String {
         return Array(self.utf8).withUnsafeBytes(body)
     }
 }
+
+/// Where a read must continue in the store: the engine holds each author's
+/// recent posts only, and some of these authors have older ones.
+public struct StoreContinuation: Sendable, Equatable {
+    /// Users (by number) whose older posts may be only in the store.
+    public var authors: [UInt32]
+    /// Continue strictly below this post id.
+    public var before: UInt64
+    /// How many more entries the read wants.
+    public var count: Int
+
+    public init(authors: [UInt32], before: UInt64, count: Int) {
+        self.authors = authors
+        self.before = before
+        self.count = count
+    }
+}

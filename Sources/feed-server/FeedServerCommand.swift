@@ -65,8 +65,48 @@ struct FeedServerCommand: AsyncParsableCommand {
         help: "trace, debug, info, notice, warning, error or critical. (default: info, env: FEED_LOG_LEVEL)")
     var logLevel: String?
 
-    @Option(help: "none (memory only) or postgres. (default: none, env: FEED_PERSISTENCE)")
+    @Option(
+        help: "postgres (the source of truth) or none (memory only). (default: postgres, env: FEED_PERSISTENCE)")
     var persistence: String?
+
+    @Option(
+        name: .customLong("postgres-url"),
+        help: "postgres://user[:password]@host:port/db; without it a private PostgreSQL runs in --data-dir. (env: FEED_POSTGRES_URL or DATABASE_URL)")
+    var postgresURL: String?
+
+    @Option(
+        name: .customLong("data-dir"),
+        help: "Where the embedded PostgreSQL keeps its data. (default: ./data, env: FEED_DATA_DIR)")
+    var dataDir: String?
+
+    @Option(
+        help: "async: acknowledge once journaled (loss window: the flush interval); sync: once committed. (default: async, env: FEED_DURABILITY)")
+    var durability: String?
+
+    @Option(
+        name: .customLong("flush-interval"),
+        help: "Async writes reach PostgreSQL within about this long, e.g. 5ms. (default: 5ms, env: FEED_FLUSH_INTERVAL)")
+    var flushInterval: String?
+
+    @Option(
+        name: .customLong("batch-size"),
+        help: "Most journal entries per PostgreSQL transaction. (default: 2000, env: FEED_BATCH_SIZE)")
+    var batchSize: Int?
+
+    @Option(
+        name: .customLong("max-backlog"),
+        help: "Most writes waiting for PostgreSQL before new ones get TRYAGAIN. (default: 1000000, env: FEED_MAX_BACKLOG)")
+    var maxBacklog: Int?
+
+    @Option(
+        name: .customLong("max-backlog-bytes"),
+        help: "Most bytes waiting for PostgreSQL before new writes get TRYAGAIN. (default: 512mb, env: FEED_MAX_BACKLOG_BYTES)")
+    var maxBacklogBytes: String?
+
+    @Option(
+        name: .customLong("postgres-fsync"),
+        help: "yes/no: fsync for the embedded PostgreSQL; no only for throwaway test data. (default: yes, env: FEED_POSTGRES_FSYNC)")
+    var postgresFsync: String?
 
     @Option(
         name: .customLong("timeline-cap"),
@@ -109,10 +149,11 @@ struct FeedServerCommand: AsyncParsableCommand {
         let logger = Logger(label: "feed-server")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         let context = ServerContext(configuration: configuration, logger: logger)
-        let server = FeedServerService(context: context, group: group)
         let services = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
+                services: context.services(group: group).map {
+                    .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+                },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             ))
@@ -190,9 +231,28 @@ struct FeedServerCommand: AsyncParsableCommand {
         feed.backfillCount = min(feed.backfillCount, feed.timelineCap)
         configuration.feed = feed
 
-        if configuration.persistence == .postgres {
-            throw ValidationError("--persistence postgres is not available in this build yet; use none")
+        var postgres = configuration.postgres
+        postgres.url = settings.value(self.postgresURL, "FEED_POSTGRES_URL") ?? settings.environment["DATABASE_URL"]
+        postgres.dataDirectory = settings.value(self.dataDir, "FEED_DATA_DIR") ?? postgres.dataDirectory
+        postgres.durability =
+            try settings.parse(self.durability, "FEED_DURABILITY", "--durability", { PostgresSettings.Durability(rawValue: $0.lowercased()) })
+            ?? postgres.durability
+        if let interval = try settings.parse(self.flushInterval, "FEED_FLUSH_INTERVAL", "--flush-interval", DurationText.milliseconds) {
+            postgres.flushInterval = .milliseconds(interval)
         }
+        postgres.batchSize = try settings.parse(self.batchSize, "FEED_BATCH_SIZE", "--batch-size", Int.init) ?? postgres.batchSize
+        postgres.maxBacklogEntries =
+            try settings.parse(self.maxBacklog, "FEED_MAX_BACKLOG", "--max-backlog", Int.init) ?? postgres.maxBacklogEntries
+        postgres.maxBacklogBytes =
+            try settings.parse(self.maxBacklogBytes, "FEED_MAX_BACKLOG_BYTES", "--max-backlog-bytes", ByteSize.parse)
+            ?? postgres.maxBacklogBytes
+        postgres.embeddedFsync =
+            try settings.parse(self.postgresFsync, "FEED_POSTGRES_FSYNC", "--postgres-fsync", Self.yesNo) ?? postgres.embeddedFsync
+        guard postgres.batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard postgres.maxBacklogEntries >= 1, postgres.maxBacklogBytes >= 1024 else {
+            throw ValidationError("--max-backlog must be at least 1 and --max-backlog-bytes at least 1kb")
+        }
+        configuration.postgres = postgres
         return configuration
     }
 

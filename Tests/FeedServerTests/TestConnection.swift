@@ -16,6 +16,7 @@ final class TestConnection {
 
     static func makeServer(_ configure: (inout ServerConfiguration) -> Void = { _ in }) -> ServerContext {
         var configuration = ServerConfiguration()
+        configuration.persistence = .none
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .critical

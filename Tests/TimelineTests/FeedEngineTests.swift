@@ -63,9 +63,12 @@ import Testing
         _ = feed.feed("bob")  // bob's timeline is resident, so FOLLOW copies into it
         #expect(feed.follow("bob", "alice"))
         #expect(!feed.follow("bob", "alice"))
-        // The resident timeline got the newest `backfillCount` posts.
+        // The resident timeline got the newest `backfillCount` posts; a read
+        // goes on below it through alice's older posts: the feed does not end
+        // while older posts exist.
         #expect(feed.engine.stats(of: "bob").timeline == 3)
-        #expect(feed.feed("bob") == Array(old.reversed().prefix(3)))
+        #expect(feed.feed("bob") == old.reversed())
+        #expect(feed.feed("bob", count: 2, before: old[3]) == [old[2], old[1]])
         let fresh = feed.post("alice", "new")
         #expect(feed.feed("bob").first == fresh)
         #expect(feed.unfollow("bob", "alice"))
@@ -185,6 +188,62 @@ import Testing
         #expect(inactiveDropped == 1)
         #expect(feed.engine.stats(of: "bob").timeline == 0 && feed.engine.stats(of: "dan").timeline > 0)
         #expect(feed.feed("bob") == resident)
+    }
+
+    @Test func readsGoOnBelowAFullTimeline() {
+        let feed = TestFeed { $0.timelineCap = 5 }
+        feed.follow("bob", "alice")
+        feed.follow("bob", "carol")
+        _ = feed.feed("bob")
+        let ids = (0..<12).map { feed.post($0 % 2 == 0 ? "alice" : "carol", "p\($0)") }
+        #expect(feed.engine.stats(of: "bob").timeline == 5)
+        // Page by page past the cap, down to the first post.
+        #expect(feed.pagedFeed("bob", pageSize: 4) == ids.reversed())
+        #expect(feed.feed("bob", count: 3, before: ids[4]) == [ids[3], ids[2], ids[1]])
+    }
+
+    @Test func aShortReadSaysWhereTheStoreMustContinue() {
+        let feed = TestFeed { $0.recentPostsCap = 3 }
+        feed.follow("bob", "alice")
+        let ids = (0..<5).map { feed.post("alice", "p\($0)") }  // alice's 2 oldest leave memory's recent list
+        var collector = FeedEntryCollector()
+        let continuation = feed.engine.read(user: "bob", count: 10, now: feed.now, into: &collector)
+        #expect(collector.entries.compactMap { $0?.id } == [ids[4], ids[3], ids[2]])
+        #expect(continuation == StoreContinuation(authors: [feed.engine.number(of: "alice")!], before: ids[2], count: 7))
+        var own = FeedEntryCollector()
+        let postsContinuation = feed.engine.posts(author: "alice", count: 2, into: &own)
+        #expect(postsContinuation == nil)  // two asked, two there
+        // A full page needs no store.
+        var page = FeedEntryCollector()
+        #expect(feed.engine.read(user: "bob", count: 3, now: feed.now, into: &page) == nil)
+    }
+
+    @Test func restoredStateReadsLikeTheOriginal() {
+        let original = TestFeed { $0.recordsMutations = true }
+        original.follow("bob", "alice")
+        original.follow("carol", "alice")
+        let ids = (0..<6).map { original.post("alice", "p\($0)") }
+        _ = try? original.like("bob", ids[1])
+        _ = original.delete("alice", ids[2])
+        let restored = TestFeed()
+        // Replay what the store would hold: users, follows, live posts, likes.
+        restored.engine.restoreUser(number: 0, name: "bob", now: restored.now)
+        restored.engine.restoreUser(number: 1, name: "alice", now: restored.now)
+        restored.engine.restoreUser(number: 3, name: "carol", now: restored.now)  // a gap is tolerated
+        restored.engine.restoreFollow(follower: 0, followee: 1)
+        restored.engine.restoreFollow(follower: 3, followee: 1)
+        for (index, id) in ids.enumerated() where index != 2 {
+            restored.engine.restorePost(id: id, author: 1)
+            restored.engine.restoreRecentPost(id: id, body: "p\(index)")
+        }
+        restored.engine.restoreLike(user: 0, post: ids[1])
+        #expect(restored.read("bob").map(\.body) == original.read("bob").map(\.body))
+        #expect(restored.read("carol").map(\.id) == original.read("bob").map(\.id))
+        #expect(restored.engine.likes(of: ids[1]) == 1)
+        #expect(restored.engine.stats(of: "alice").posts == 5)
+        // New ids continue above the restored ones, and new users after the gap.
+        #expect(restored.post("dave") > ids.last!)
+        #expect(restored.engine.number(of: "dave") == 4)
     }
 
     @Test func replayingAFanOutChangesNothing() {

@@ -24,12 +24,20 @@ PROCESS_LIFETIME = "900"
 
 
 class FeedServer:
-    """One feed-server process started with `args` (plus --port 0)."""
+    """One feed-server process started with `args` (plus --port 0). Memory
+    only unless `args` choose persistence; `data_dir` keeps an embedded
+    PostgreSQL's data (throwaway: no fsync) across restarts."""
 
-    def __init__(self, *args, env=None, port="0"):
+    def __init__(self, *args, env=None, port="0", data_dir=None):
         self.log_file = tempfile.NamedTemporaryFile(prefix="feed-server-", suffix=".log", delete=False)
         environment = dict(os.environ)
         environment.update(env or {})
+        self.data_dir = data_dir
+        if data_dir is not None:
+            args = ("--persistence", "postgres", "--data-dir", str(data_dir), "--postgres-fsync", "no") + args
+        elif "--persistence" not in args and "--postgres-url" not in args and "FEED_PERSISTENCE" not in (env or {}):
+            args = ("--persistence", "none") + args
+        self.args = args
         self.process = subprocess.Popen(
             ["timeout", "-k", "5", PROCESS_LIFETIME, BINARY, "--port", port, *args],
             stdout=self.log_file,
@@ -38,7 +46,7 @@ class FeedServer:
         )
         self.port = self._wait_until_ready()
 
-    def _wait_until_ready(self, timeout=60.0):
+    def _wait_until_ready(self, timeout=120.0):
         deadline = time.time() + timeout
         while time.time() < deadline:
             match = READY.search(self.log())
@@ -74,7 +82,15 @@ class FeedServer:
             assert result.returncode == 0, result.stderr
         return result.stdout + (result.stderr if with_stderr else "")
 
-    def stop(self, sig=signal.SIGTERM, timeout=30):
+    def kill(self):
+        """kill -9: no shutdown, no flush."""
+        # The binary is the child of `timeout`; kill it, not the wrapper.
+        children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()
+        for child in children:
+            os.kill(int(child), signal.SIGKILL)
+        self.process.wait(30)
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
         """Signals the process and returns its exit code."""
         if self.process.poll() is None:
             self.process.send_signal(sig)

@@ -14,6 +14,17 @@ struct ConnectionState {
     var reply: ReplyWriter
     /// What to do once the replies written so far are flushed.
     var afterReply: AfterReply = .continue
+    /// Set by a command whose reply cannot be sent yet.
+    var deferred: DeferredReply?
+
+    /// How a command's reply waits.
+    enum DeferredReply {
+        /// The reply just written waits until this LSN has committed
+        /// (`--durability sync`).
+        case untilCommitted(UInt64)
+        /// The reply is this future's bytes (FEED.SYNC; reads that need PostgreSQL).
+        case future(EventLoopFuture<ByteBuffer>)
+    }
 
     enum AfterReply: Equatable {
         case `continue`
@@ -35,6 +46,8 @@ struct CommandCall {
     /// The request, name first.
     let arguments: [ByteBuffer]
     let server: ServerContext
+    /// The connection's event loop, where a deferred reply completes.
+    let eventLoop: any EventLoop
 
     var count: Int { self.arguments.count }
 

@@ -38,11 +38,47 @@ public struct ServerConfiguration: Sendable {
     public var eventLoopThreads: Int = System.coreCount
     /// How much the log says.
     public var logLevel: Logger.Level = .info
-    /// Where writes are persisted.
-    public var persistence: Persistence = .none
+    /// Where writes are persisted. PostgreSQL by default: an embedded private
+    /// instance unless `postgresURL` names one.
+    public var persistence: Persistence = .postgres
+    /// How and where PostgreSQL is used.
+    public var postgres: PostgresSettings = PostgresSettings()
     /// The feed engine's settings: timeline cap, celebrity threshold,
     /// inactivity, post cache budget, body limit.
     public var feed: FeedConfiguration = FeedConfiguration()
+
+    public init() {}
+}
+
+/// When a write is acknowledged, and how the journal reaches PostgreSQL.
+public struct PostgresSettings: Sendable {
+    public enum Durability: String, Sendable, CaseIterable {
+        /// Acknowledge once the write is in memory and journaled; it reaches
+        /// PostgreSQL within the flush interval (the loss window on a crash).
+        case async
+        /// Acknowledge once the batch holding the write has committed.
+        case sync
+    }
+
+    /// `postgres://user[:password]@host:port/db`; nil runs a private embedded
+    /// PostgreSQL in `dataDirectory`.
+    public var url: String? = nil
+    public var durability: Durability = .async
+    /// An async write reaches PostgreSQL within about this long.
+    public var flushInterval: Duration = .milliseconds(5)
+    /// Most journal entries in one transaction.
+    public var batchSize = 2000
+    /// Most journal entries, and bytes, waiting for PostgreSQL; past either,
+    /// writes get TRYAGAIN.
+    public var maxBacklogEntries = 1_000_000
+    public var maxBacklogBytes = 512 * 1024 * 1024
+    /// Where the embedded PostgreSQL keeps its data (`<dir>/postgres`) and log.
+    public var dataDirectory = "data"
+    /// fsync for the embedded PostgreSQL. Off only for throwaway test
+    /// instances: a process crash loses nothing, a machine crash could.
+    public var embeddedFsync = true
+    /// How long a graceful shutdown keeps trying to commit the journal.
+    public var shutdownFlushTimeout: Duration = .seconds(30)
 
     public init() {}
 }

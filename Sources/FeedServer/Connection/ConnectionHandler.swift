@@ -44,6 +44,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var publishedCommand: ObjectIdentifier?
     /// True once the client counts against `--maxclients`.
     private var registered = false
+    /// Replies waiting for durability or for PostgreSQL, and what queues behind them.
+    private var pendingReplies = PendingReplies()
+    /// Close once the pending replies have gone (QUIT or a protocol error behind them).
+    private var closeWhenDrained = false
+    /// This handler's context, for replies that complete later on the event loop.
+    private var context: ChannelHandlerContext?
 
     init(server: ServerContext, channel: any Channel) {
         self.server = server
@@ -54,6 +60,14 @@ final class ConnectionHandler: ChannelInboundHandler {
             authenticated: server.configuration.requirePass == nil,
             reply: ReplyWriter(buffer: channel.allocator.buffer(capacity: 1024))
         )
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
     }
 
     // MARK: Admission
@@ -144,7 +158,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             } catch {
                 return self.protocolError(error, context: context)
             }
-            self.execute(command)
+            self.execute(command, context: context)
             if self.state.afterReply == .close {
                 self.phase = .closing
                 self.writeReplies(context: context, flush: true)
@@ -156,7 +170,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func execute(_ command: RESPCommand) {
+    private func execute(_ command: RESPCommand, context: ChannelHandlerContext) {
         let arguments = command.arguments
         let table = self.server.commands
         guard let base = table.command(arguments[0]) else {
@@ -183,7 +197,72 @@ final class ConnectionHandler: ChannelInboundHandler {
             self.state.record.lastCommand.store(Unmanaged.passUnretained(spec), ordering: .relaxed)
         }
         self.batch.commands += 1
-        handler(CommandCall(arguments: arguments, server: self.server), &self.state)
+        let replyStart = self.state.reply.buffer.writerIndex
+        handler(CommandCall(arguments: arguments, server: self.server, eventLoop: context.eventLoop), &self.state)
+        if let deferred = self.state.deferred {
+            self.state.deferred = nil
+            self.defer(deferred, replyStart: replyStart, context: context)
+        }
+    }
+
+    // MARK: Replies that wait
+
+    /// Queues a reply that cannot go yet. What was written before it may go
+    /// at once; everything after it waits behind it.
+    private func `defer`(_ deferred: ConnectionState.DeferredReply, replyStart: Int, context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        switch deferred {
+        case .untilCommitted(let lsn):
+            guard let journal = self.server.persistence?.journal, journal.committed.load(ordering: .acquiring) < lsn else {
+                return  // already durable: the reply goes like any other
+            }
+            let buffer = self.state.reply.buffer
+            let earlier = buffer.getSlice(at: buffer.readerIndex, length: replyStart - buffer.readerIndex)!
+            let own = buffer.getSlice(at: replyStart, length: buffer.writerIndex - replyStart)!
+            self.pendingReplies.appendReady(earlier)
+            let segment = self.pendingReplies.appendWaiting()
+            self.state.reply.buffer = context.channel.allocator.buffer(capacity: 1024)
+            journal.whenCommitted(lsn, on: context.eventLoop).whenSuccess {
+                loopBound.value.resolve(segment, with: own)
+            }
+        case .future(let future):
+            self.pendingReplies.appendReady(self.state.reply.buffer)
+            let segment = self.pendingReplies.appendWaiting()
+            self.state.reply.buffer = context.channel.allocator.buffer(capacity: 1024)
+            future.hop(to: context.eventLoop).whenComplete { result in
+                let bytes: ByteBuffer
+                switch result {
+                case .success(let reply): bytes = reply
+                case .failure(let error):
+                    var failure = ByteBuffer()
+                    failure.writeRESPError("ERR \(error)")
+                    bytes = failure
+                }
+                loopBound.value.resolve(segment, with: bytes)
+            }
+        }
+    }
+
+    /// A waiting reply is ready: send whatever may go now.
+    private func resolve(_ segment: PendingReplies.Segment, with bytes: ByteBuffer) {
+        self.pendingReplies.resolve(segment, with: bytes)
+        guard let context = self.context, self.phase == .open || self.phase == .closing else { return }
+        self.sendPending(context: context, flush: true)
+    }
+
+    /// Sends the replies at the front of the queue that may go.
+    private func sendPending(context: ChannelHandlerContext, flush: Bool) {
+        let sendable = self.pendingReplies.takeSendable()
+        for bytes in sendable {
+            self.batch.outputBytes += bytes.readableBytes
+            context.write(Self.wrapOutboundOut(bytes), promise: nil)
+        }
+        if flush && !sendable.isEmpty { context.flush() }
+        self.publishBatch()
+        if self.pendingReplies.isEmpty && self.closeWhenDrained {
+            self.closeWhenDrained = false
+            self.closeAfterWrites(context: context)
+        }
     }
 
     /// Redis's answer to a request it cannot frame: the error, then close.
@@ -205,6 +284,17 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// socket took the bytes at once (the usual case); a buffer grown large by
     /// one big reply is dropped rather than kept per connection.
     private func writeReplies(context: ChannelHandlerContext, flush: Bool) {
+        if !self.pendingReplies.isEmpty {
+            // Behind a waiting reply: queue, then send what may go.
+            if self.state.reply.buffer.readableBytes > 0 {
+                self.pendingReplies.appendReady(self.state.reply.buffer)
+                self.state.reply.buffer = context.channel.allocator.buffer(capacity: 1024)
+            }
+            if self.pendingReplies.heldBytes > self.server.configuration.clientOutputLimit {
+                return self.closeForOutputLimit(context: context)
+            }
+            return self.sendPending(context: context, flush: flush)
+        }
         let written = self.state.reply.buffer.readableBytes
         guard written > 0 else { return }
         self.batch.outputBytes += written
@@ -220,9 +310,14 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Closes once everything written so far has reached the socket.
+    /// Closes once everything written so far has reached the socket (and
+    /// every waiting reply has been sent).
     private func closeAfterWrites(context: ChannelHandlerContext) {
         self.pending = nil
+        guard self.pendingReplies.isEmpty else {
+            self.closeWhenDrained = true
+            return
+        }
         let channel = context.channel
         let promise = context.eventLoop.makePromise(of: Void.self)
         // An empty write completes after every write queued before it.
@@ -245,17 +340,21 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// reading, so it is cut off rather than allowed to grow our memory.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if !context.channel.isWritable && (self.phase == .open || self.phase == .closing) {
-            self.phase = .closed
-            self.server.stats.outputLimitDisconnections.add(1, ordering: .relaxed)
-            self.server.logger.warning(
-                "Client closed for overcoming of output buffer limits",
-                metadata: [
-                    "client_id": "\(self.state.id)", "address": "\(self.state.record.address)",
-                    "limit_bytes": "\(self.server.configuration.clientOutputLimit)",
-                ])
-            context.close(promise: nil)
+            self.closeForOutputLimit(context: context)
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    private func closeForOutputLimit(context: ChannelHandlerContext) {
+        self.phase = .closed
+        self.server.stats.outputLimitDisconnections.add(1, ordering: .relaxed)
+        self.server.logger.warning(
+            "Client closed for overcoming of output buffer limits",
+            metadata: [
+                "client_id": "\(self.state.id)", "address": "\(self.state.record.address)",
+                "limit_bytes": "\(self.server.configuration.clientOutputLimit)",
+            ])
+        context.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

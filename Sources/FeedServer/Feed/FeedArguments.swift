@@ -100,16 +100,28 @@ enum FeedArguments {
 /// Writes a read's entries as RESP straight from the engine's bytes:
 /// `[id, author, created_ms, body]` each, the body nil when unknown, and nil
 /// for a missing post. The same bytes in RESP2 and RESP3 but for the nils.
+///
+/// In collecting mode it keeps the entries as values instead, for a reply
+/// the store must complete.
 struct RESPEntryWriter: FeedEntryWriter {
     var reply: ReplyWriter
+    /// Entries whose body memory no longer holds.
+    var missingBodies = 0
+    /// Non-nil in collecting mode.
+    var collected: FeedEntryCollector?
 
     mutating func beginEntries(count: Int) {
+        if self.collected != nil { return self.collected!.beginEntries(count: count) }
         self.reply.arrayHeader(count)
     }
 
     mutating func entry(
         id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?
     ) {
+        if body == nil { self.missingBodies += 1 }
+        if self.collected != nil {
+            return self.collected!.entry(id: id, author: author, createdMilliseconds: createdMilliseconds, body: body)
+        }
         self.reply.buffer.writeStaticString("*4\r\n")
         self.reply.buffer.writeRESPInteger(Int64(id))
         self.reply.buffer.writeRESPBulkString(bytes: author, count: author.count)
@@ -122,6 +134,7 @@ struct RESPEntryWriter: FeedEntryWriter {
     }
 
     mutating func missingEntry() {
+        if self.collected != nil { return self.collected!.missingEntry() }
         self.reply.nullArray()
     }
 }
@@ -134,5 +147,14 @@ extension ReplyWriter {
         self = ReplyWriter(buffer: ByteBuffer(), version: self.version)
         body(&writer)
         self = writer.reply
+    }
+
+    /// Writes one entry (for replies built from values).
+    mutating func entry(_ entry: FeedEntry) {
+        self.arrayHeader(4)
+        self.integer(Int64(entry.id))
+        self.bulk(entry.author)
+        self.integer(entry.createdMilliseconds)
+        if let body = entry.body { self.bulk(body) } else { self.null() }
     }
 }

@@ -1,17 +1,21 @@
+import NIOCore
 import RESP
+import Synchronization
 import Timeline
 
 /// The FEED.* commands: each checks its arguments, makes one engine call
-/// under the engine's lock, and writes its reply after releasing it.
+/// under the engine's lock, and writes its reply. Writes are journaled for
+/// PostgreSQL; reads that need PostgreSQL (an evicted body, posts older than
+/// memory holds) complete later, in order.
 enum FeedCommands {
     static let all: [CommandSpec] = [
-        post, delete, follow, unfollow, read, posts, get, followers, following, stats, like, unlike,
+        post, delete, follow, unfollow, read, posts, get, followers, following, stats, like, unlike, sync,
     ]
 
     /// Runs `body`, replying with its error in Redis's form if it throws.
-    private static func run(_ state: inout ConnectionState, _ body: (inout ReplyWriter) throws(CommandError) -> Void) {
+    private static func run(_ state: inout ConnectionState, _ body: (inout ConnectionState) throws(CommandError) -> Void) {
         do {
-            try body(&state.reply)
+            try body(&state)
         } catch {
             state.reply.error(error.message)
         }
@@ -22,6 +26,8 @@ enum FeedCommands {
     private static let count = CommandArgument("count", .integer, token: "COUNT", optional: true)
     private static let before = CommandArgument("post-id", .integer, token: "BEFORE", optional: true)
     private static let after = CommandArgument("user", .string, token: "AFTER", optional: true)
+    /// Journal bytes of a write that is not a post.
+    private static let smallWrite = 160
 
     static let post = CommandSpec(
         "feed.post", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
@@ -29,12 +35,15 @@ enum FeedCommands {
         since: "0.1.0", group: "feed", complexity: "O(F) where F is the author's number of active followers",
         arguments: [CommandArgument("author", .string), CommandArgument("body", .string)]
     ) { call, state in
-        run(&state) { reply throws(CommandError) in
+        run(&state) { state throws(CommandError) in
             let author = try FeedArguments.user(call, 1)
             let body = try FeedArguments.body(call, 2)
             let now = WallClock.milliseconds()
-            let id = try call.engine { (engine) throws(FeedError) in try engine.post(author: author, body: body, now: now) }
-            reply.integer(Int64(id))
+            let bytes = Journal.size(of: .postCreated(post: 0, author: 0, body: body)) + Self.smallWrite
+            let id = try call.write(bytes: bytes, state: &state) { (engine) throws(FeedError) in
+                try engine.post(author: author, body: body, now: now)
+            }
+            state.reply.integer(Int64(id))
         }
     }
 
@@ -44,11 +53,11 @@ enum FeedCommands {
         since: "0.1.0", group: "feed", complexity: "O(F) where F is the author's number of followers",
         arguments: [CommandArgument("author", .string), postID]
     ) { call, state in
-        run(&state) { reply throws(CommandError) in
+        run(&state) { state throws(CommandError) in
             let author = try FeedArguments.user(call, 1)
             let id = try FeedArguments.postID(call, 2)
-            let deleted = call.server.feed.withEngine { $0.delete(author: author, post: id) }
-            reply.integer(deleted ? 1 : 0)
+            let deleted = try call.write(bytes: Self.smallWrite, state: &state) { engine in engine.delete(author: author, post: id) }
+            state.reply.integer(deleted ? 1 : 0)
         }
     }
 
@@ -58,14 +67,14 @@ enum FeedCommands {
         since: "0.1.0", group: "feed", complexity: "O(T) where T is the timeline cap",
         arguments: [CommandArgument("follower", .string), CommandArgument("followee", .string)]
     ) { call, state in
-        run(&state) { reply throws(CommandError) in
+        run(&state) { state throws(CommandError) in
             let follower = try FeedArguments.user(call, 1)
             let followee = try FeedArguments.user(call, 2)
             let now = WallClock.milliseconds()
-            let changed = try call.engine { (engine) throws(FeedError) in
+            let changed = try call.write(bytes: Self.smallWrite * 3, state: &state) { (engine) throws(FeedError) in
                 try engine.follow(follower: follower, followee: followee, now: now)
             }
-            reply.integer(changed ? 1 : 0)
+            state.reply.integer(changed ? 1 : 0)
         }
     }
 
@@ -75,13 +84,13 @@ enum FeedCommands {
         since: "0.1.0", group: "feed", complexity: "O(T) where T is the timeline cap",
         arguments: [CommandArgument("follower", .string), CommandArgument("followee", .string)]
     ) { call, state in
-        run(&state) { reply throws(CommandError) in
+        run(&state) { state throws(CommandError) in
             let follower = try FeedArguments.user(call, 1)
             let followee = try FeedArguments.user(call, 2)
-            let changed = try call.engine { (engine) throws(FeedError) in
+            let changed = try call.write(bytes: Self.smallWrite, state: &state) { (engine) throws(FeedError) in
                 try engine.unfollow(follower: follower, followee: followee)
             }
-            reply.integer(changed ? 1 : 0)
+            state.reply.integer(changed ? 1 : 0)
         }
     }
 
@@ -92,12 +101,12 @@ enum FeedCommands {
         complexity: "O(N log C) for N entries merging C followed celebrities; a dropped timeline is rebuilt first",
         arguments: [user, count, before]
     ) { call, state in
-        run(&state) { reply throws(CommandError) in
+        run(&state) { state throws(CommandError) in
             let user = try FeedArguments.user(call, 1)
             let page = try FeedArguments.page(call, from: 2, before: true, after: false)
             let now = WallClock.milliseconds()
-            reply.writeEntries { writer in
-                call.server.feed.withEngine { $0.read(user: user, count: page.count, before: page.before, now: now, into: &writer) }
+            call.readEntries(state: &state) { engine, writer in
+                engine.read(user: user, count: page.count, before: page.before, now: now, into: &writer)
             }
         }
     }
@@ -107,11 +116,11 @@ enum FeedCommands {
         summary: "Returns an author's own posts, newest first.", since: "0.1.0", group: "feed",
         complexity: "O(N) for N entries", arguments: [CommandArgument("author", .string), count, before]
     ) { call, state in
-        run(&state) { reply throws(CommandError) in
+        run(&state) { state throws(CommandError) in
             let author = try FeedArguments.user(call, 1)
             let page = try FeedArguments.page(call, from: 2, before: true, after: false)
-            reply.writeEntries { writer in
-                call.server.feed.withEngine { $0.posts(author: author, count: page.count, before: page.before, into: &writer) }
+            call.readEntries(state: &state) { engine, writer in
+                engine.posts(author: author, count: page.count, before: page.before, into: &writer)
             }
         }
     }
@@ -122,17 +131,20 @@ enum FeedCommands {
         since: "0.1.0", group: "feed", complexity: "O(N) for N ids",
         arguments: [CommandArgument("post-id", .integer, multiple: true)]
     ) { call, state in
-        run(&state) { reply throws(CommandError) in
+        run(&state) { state throws(CommandError) in
             var ids: [UInt64] = []
             ids.reserveCapacity(call.count - 1)
             for index in 1..<call.count { ids.append(try FeedArguments.postID(call, index)) }
-            reply.writeEntries { writer in call.server.feed.withEngine { $0.get(ids, into: &writer) } }
+            call.readEntries(state: &state) { engine, writer in
+                engine.get(ids, into: &writer)
+                return nil
+            }
         }
     }
 
     private static func followList(following: Bool) -> CommandHandler {
         { call, state in
-            run(&state) { reply throws(CommandError) in
+            run(&state) { state throws(CommandError) in
                 let user = try FeedArguments.user(call, 1)
                 let page = try FeedArguments.page(call, from: 2, before: false, after: true)
                 let names = try call.engine { (engine) throws(FeedError) in
@@ -140,8 +152,8 @@ enum FeedCommands {
                         ? try engine.following(of: user, count: page.count, after: page.after)
                         : try engine.followers(of: user, count: page.count, after: page.after)
                 }
-                reply.arrayHeader(names.count)
-                for name in names { reply.bulk(name) }
+                state.reply.arrayHeader(names.count)
+                for name in names { state.reply.bulk(name) }
             }
         }
     }
@@ -163,33 +175,33 @@ enum FeedCommands {
         summary: "Returns followers, following, posts, timeline and celebrity for a user.", since: "0.1.0",
         group: "feed", arguments: [user]
     ) { call, state in
-        run(&state) { reply throws(CommandError) in
+        run(&state) { state throws(CommandError) in
             let user = try FeedArguments.user(call, 1)
             let stats = call.server.feed.withEngine { $0.stats(of: user) }
-            reply.mapHeader(5)
-            reply.bulk("followers")
-            reply.integer(stats.followers)
-            reply.bulk("following")
-            reply.integer(stats.following)
-            reply.bulk("posts")
-            reply.integer(stats.posts)
-            reply.bulk("timeline")
-            reply.integer(stats.timeline)
-            reply.bulk("celebrity")
-            reply.integer(stats.celebrity ? 1 : 0)
+            state.reply.mapHeader(5)
+            state.reply.bulk("followers")
+            state.reply.integer(stats.followers)
+            state.reply.bulk("following")
+            state.reply.integer(stats.following)
+            state.reply.bulk("posts")
+            state.reply.integer(stats.posts)
+            state.reply.bulk("timeline")
+            state.reply.integer(stats.timeline)
+            state.reply.bulk("celebrity")
+            state.reply.integer(stats.celebrity ? 1 : 0)
         }
     }
 
     private static func likeHandler(liking: Bool) -> CommandHandler {
         { call, state in
-            run(&state) { reply throws(CommandError) in
+            run(&state) { state throws(CommandError) in
                 let user = try FeedArguments.user(call, 1)
                 let id = try FeedArguments.postID(call, 2)
                 let now = WallClock.milliseconds()
-                let likes = try call.engine { (engine) throws(FeedError) in
+                let likes = try call.write(bytes: Self.smallWrite * 2, state: &state) { (engine) throws(FeedError) in
                     liking ? try engine.like(user: user, post: id, now: now) : try engine.unlike(user: user, post: id)
                 }
-                reply.integer(likes)
+                state.reply.integer(likes)
             }
         }
     }
@@ -203,4 +215,44 @@ enum FeedCommands {
         "feed.unlike", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
         summary: "Takes a like back; returns the post's like count.", since: "0.1.0", group: "feed",
         arguments: [user, postID], handler: likeHandler(liking: false))
+
+    static let sync = CommandSpec(
+        "feed.sync", arity: -1, flags: ["fast"], categories: ["@fast", "@feed"],
+        summary: "Replies OK once every write acknowledged before it, on any connection, has committed to PostgreSQL.",
+        since: "0.1.0", group: "feed", complexity: "O(1)",
+        arguments: [CommandArgument("timeout-ms", .integer, optional: true)]
+    ) { call, state in
+        run(&state) { state throws(CommandError) in
+            guard call.count <= 2 else { throw CommandError(RedisError.wrongArity("feed.sync")) }
+            var requested: Int64 = 0
+            if call.count == 2 {
+                guard let value = call.integer(1), value >= 0 else { throw .notAnInteger }
+                requested = value
+            }
+            let timeout = requested
+            guard let journal = call.server.persistence?.journal else { return state.reply.ok() }
+            let lsn = journal.lastLSN
+            guard journal.committed.load(ordering: .acquiring) < lsn else { return state.reply.ok() }
+            let loop = call.eventLoop
+            let promise = loop.makePromise(of: ByteBuffer.self)
+            // Both outcomes complete on `loop`, so one flag decides which wins.
+            let settled = NIOLoopBoundBox(false, eventLoop: loop)
+            let timer =
+                timeout > 0
+                ? loop.scheduleTask(in: .milliseconds(timeout)) {
+                    guard !settled.value else { return }
+                    settled.value = true
+                    var reply = ByteBuffer()
+                    reply.writeRESPError("TIMEOUT writes not committed to PostgreSQL within \(timeout) ms")
+                    promise.succeed(reply)
+                } : nil
+            journal.whenCommitted(lsn, on: loop).whenSuccess {
+                guard !settled.value else { return }
+                settled.value = true
+                timer?.cancel()
+                promise.succeed(ByteBuffer(string: "+OK\r\n"))
+            }
+            state.deferred = .future(promise.futureResult)
+        }
+    }
 }

@@ -21,6 +21,36 @@ final class SharedFeedEngine: Sendable {
 }
 
 extension CommandCall {
+    /// A write: one engine call under the lock, its mutations journaled in
+    /// engine order. Refused with TRYAGAIN, before the engine is touched,
+    /// when the journal has no room for `bytes` more. With sync durability the
+    /// reply then waits until the write has committed.
+    func write<Result: Sendable>(
+        bytes: Int, state: inout ConnectionState, _ body: (inout FeedEngine) throws(FeedError) -> Result
+    ) throws(CommandError) -> Result {
+        guard let persistence = self.server.persistence else { return try self.engine(body) }
+        let journal = persistence.journal
+        let outcome = self.server.feed.withEngine { engine -> WriteOutcome<Result> in
+            guard journal.hasRoom(for: bytes) else { return .refused }
+            do throws(FeedError) {
+                let result = try body(&engine)
+                return .done(result, lsn: journal.append(engine.drainMutations()))
+            } catch {
+                return .failed(error)
+            }
+        }
+        switch outcome {
+        case .done(let result, let lsn):
+            if persistence.isSync { state.deferred = .untilCommitted(lsn) }
+            return result
+        case .refused:
+            persistence.refusedForFullBacklog(logger: self.server.logger)
+            throw CommandError("TRYAGAIN persistence backlog full")
+        case .failed(let error):
+            throw .feed(error)
+        }
+    }
+
     /// One engine call under the lock; an engine refusal becomes `ERR <reason>`.
     func engine<Result: Sendable>(_ body: (inout FeedEngine) throws(FeedError) -> Result) throws(CommandError) -> Result {
         do throws(FeedError) {
@@ -29,4 +59,11 @@ extension CommandCall {
             throw .feed(error)
         }
     }
+}
+
+/// What a journaled write came to.
+enum WriteOutcome<Result: Sendable>: Sendable {
+    case done(Result, lsn: UInt64)
+    case refused
+    case failed(FeedError)
 }

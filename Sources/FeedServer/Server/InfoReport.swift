@@ -128,10 +128,37 @@ struct InfoReport {
     }
 
     private func persistenceLines() -> [(String, String)] {
-        [
+        var lines: [(String, String)] = [
             ("loading", "0"),
             ("async_loading", "0"),
             ("persistence_mode", self.server.configuration.persistence.rawValue),
+        ]
+        if let persistence = self.server.persistence {
+            let journal = persistence.journal
+            let backlog = journal.backlog
+            func value(_ counter: borrowing Atomic<Int>) -> String { String(counter.load(ordering: .relaxed)) }
+            lines += [
+                ("postgres", persistence.settings.url == nil ? "embedded" : "external"),
+                ("durability", persistence.settings.durability.rawValue),
+                ("postgres_up", persistence.isDown.load(ordering: .relaxed) ? "0" : "1"),
+                ("journal_backlog_entries", String(backlog.entries)),
+                ("journal_backlog_bytes", String(backlog.bytes)),
+                ("journal_backlog_max_entries", String(journal.maxEntries)),
+                ("journal_backlog_max_bytes", String(journal.maxBytes)),
+                ("journal_backlog_full", persistence.isBacklogFull.load(ordering: .relaxed) ? "1" : "0"),
+                ("journal_last_lsn", String(journal.lastLSN)),
+                ("journal_committed_lsn", String(journal.committed.load(ordering: .relaxed))),
+                ("flush_batches", value(persistence.batchesWritten)),
+                ("flush_entries", value(persistence.entriesWritten)),
+                ("flush_last_batch_entries", value(persistence.lastBatchEntries)),
+                ("flush_last_batch_usec", value(persistence.lastBatchMicroseconds)),
+                ("postgres_write_errors", value(persistence.writeErrors)),
+                ("tryagain_replies", value(persistence.tryAgainReplies)),
+                ("store_reads", value(persistence.storeReads)),
+                ("startup_load_ms", value(persistence.loadMilliseconds)),
+            ]
+        }
+        return lines + [
             ("rdb_changes_since_last_save", "0"),
             ("rdb_bgsave_in_progress", "0"),
             ("rdb_last_save_time", String(self.server.startedAtMicroseconds / 1_000_000)),

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 import Timeline
 
@@ -21,12 +22,27 @@ public final class ServerContext: Sendable {
     let shutdown: ShutdownRequest
     /// The feed engine, behind its lock.
     let feed: SharedFeedEngine
+    /// The journal, durability and store when PostgreSQL is on; nil for `--persistence none`.
+    let persistence: Persistence?
+
+    /// The services that make up the server, in start order: persistence (if
+    /// on), then the listener. A service group shuts them down in reverse, so
+    /// the listener stops before the journal's last commit.
+    public func services(group: any EventLoopGroup) -> [any Service] {
+        var services: [any Service] = []
+        if let persistence = self.persistence { services.append(PersistenceService(context: self, persistence: persistence)) }
+        services.append(FeedServerService(context: self, group: group))
+        return services
+    }
 
     public init(configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         self.commands = CommandTable(BuiltinCommands.all + FeedCommands.all)
-        self.feed = SharedFeedEngine(configuration: configuration.feed)
+        var feed = configuration.feed
+        feed.recordsMutations = configuration.persistence == .postgres
+        self.feed = SharedFeedEngine(configuration: feed)
+        self.persistence = configuration.persistence == .postgres ? Persistence(settings: configuration.postgres) : nil
         self.startedAtMicroseconds = WallClock.microseconds()
         var generator = SystemRandomNumberGenerator()
         self.runID = String((0..<40).map { _ in "0123456789abcdef".randomElement(using: &generator)! })
