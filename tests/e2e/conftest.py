@@ -127,6 +127,16 @@ def server(start_server):
     return start_server()
 
 
+@pytest.fixture
+def tmp_path():
+    """A data directory the postgres system user can reach (pytest's own
+    temporary directories are private to root)."""
+    path = pathlib.Path(tempfile.mkdtemp(prefix="feed-data-", dir="/tmp"))
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -79,6 +79,8 @@ public struct PostgresSettings: Sendable {
     public var embeddedFsync = true
     /// How long a graceful shutdown keeps trying to commit the journal.
     public var shutdownFlushTimeout: Duration = .seconds(30)
+    /// A batch not committed within this long counts as failed and is retried.
+    public var writeTimeout: Duration = .seconds(5)
 
     public init() {}
 }

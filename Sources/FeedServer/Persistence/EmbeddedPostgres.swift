@@ -18,9 +18,10 @@ import Glibc
 /// shutdown) as soon as the feed server's process is gone, even after
 /// `kill -9`, so no instance outlives its server.
 final class EmbeddedPostgres: Sendable {
-    let dataDirectory: String
+    /// The directory asked for (`--data-dir`), made absolute.
+    let requestedDirectory: String
+    private let location = Mutex<(data: String, log: String)>(("", ""))
     let socketDirectory: String
-    let logFile: String
     let fsync: Bool
     let logger: Logger
     private let process = Mutex<Process?>(nil)
@@ -32,8 +33,8 @@ final class EmbeddedPostgres: Sendable {
 
     init(directory: String, fsync: Bool, logger: Logger) {
         let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
-        self.dataDirectory = absolute + "/postgres"
-        self.logFile = absolute + "/postgres.log"
+        self.requestedDirectory = absolute
+        self.location.withLock { $0 = (absolute + "/postgres", absolute + "/postgres.log") }
         // A unix socket path is limited to 107 bytes, so the socket lives in a
         // short directory named after the data directory.
         var hash: UInt64 = 14_695_981_039_346_656_037
@@ -43,7 +44,15 @@ final class EmbeddedPostgres: Sendable {
         self.logger = logger
     }
 
+    /// Where the cluster lives: under `--data-dir`, unless the postgres user
+    /// cannot reach it (see `start`).
+    var dataDirectory: String { self.location.withLock { $0.data } }
+    var logFile: String { self.location.withLock { $0.log } }
+
     var socketPath: String { self.socketDirectory + "/.s.PGSQL.5432" }
+
+    /// A file in `--data-dir` naming the socket directory.
+    var socketFileRecord: String { self.requestedDirectory + "/postgres.socket" }
 
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -53,6 +62,17 @@ final class EmbeddedPostgres: Sendable {
     func start() async throws {
         let binaries = try Self.binaryDirectory()
         let asRoot = getuid() == 0
+        try FileManager.default.createDirectory(atPath: self.requestedDirectory, withIntermediateDirectories: true)
+        if asRoot && (try? Self.run(["/bin/sh", "-c", "cd \(Self.quoted(self.requestedDirectory))"], asPostgres: true, logger: nil)) == nil {
+            // A private parent (say /root, mode 0700) keeps the postgres user
+            // out. Rather than loosen someone's home directory, keep the data
+            // in a place of its own, named after the requested one.
+            let fallback = "/var/lib/feed-server/" + self.socketDirectory.split(separator: "-").last!
+            self.location.withLock { $0 = (fallback + "/postgres", fallback + "/postgres.log") }
+            try FileManager.default.createDirectory(atPath: fallback, withIntermediateDirectories: true)
+            self.logger.warning(
+                "The postgres user cannot reach \(self.requestedDirectory) (a parent directory is private); keeping the embedded PostgreSQL's data in \(fallback)")
+        }
         try FileManager.default.createDirectory(atPath: self.dataDirectory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: self.socketDirectory, withIntermediateDirectories: true)
         if asRoot {
@@ -106,6 +126,8 @@ final class EmbeddedPostgres: Sendable {
         while ContinuousClock.now < deadline {
             if (try? Self.run(isReady, asPostgres: asRoot, logger: nil)) != nil {
                 self.logger.notice("Embedded PostgreSQL is up", metadata: ["socket": "\(self.socketPath)"])
+                // For psql and the durability audit: `psql -h $(cat <data-dir>/postgres.socket) -U feed postgres`.
+                try? self.socketDirectory.write(toFile: self.socketFileRecord, atomically: true, encoding: .utf8)
                 return
             }
             guard process.isRunning else {

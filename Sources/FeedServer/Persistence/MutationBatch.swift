@@ -10,7 +10,7 @@ import Timeline
 /// idempotent (ON CONFLICT DO NOTHING, deletes, "deleted_at IS NULL"), so
 /// replaying a batch after a failure, or after a commit whose reply was lost,
 /// changes nothing.
-struct MutationBatch: Equatable {
+struct MutationBatch: Equatable, Sendable {
     var userIDs: [Int32] = []
     var userNames: [String] = []
     var postIDs: [Int64] = []

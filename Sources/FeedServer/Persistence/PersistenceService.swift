@@ -52,23 +52,27 @@ final class PersistenceService: Service, Sendable {
         var options = configuration
         options.options.maximumConnections = 8
         let client = PostgresClient(configuration: options)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
+        // The client's pool must outlive the journal's last commit at shutdown,
+        // so it does not share this service's graceful-shutdown signal (a
+        // detached task inherits none): it stops when cancelled, after the writer.
+        let clientTask = Task.detached { await client.run() }
+        defer { clientTask.cancel() }
 
-            try await self.retryingAtStart { try await Migrations.apply(try Migrations.bundled(), client: client, logger: self.logger) }
-            let summary = try await StateLoader.load(into: self.context.feed, client: client, logger: self.logger)
-            self.persistence.loadMilliseconds.store(Int(summary.duration / .milliseconds(1)), ordering: .relaxed)
-            self.persistence.store.withLock { $0 = PostgresStore(client: client, logger: self.logger) }
-            self.persistence.ready.succeed()
+        try await self.retryingAtStart { try await Migrations.apply(try Migrations.bundled(), client: client, logger: self.logger) }
+        let summary = try await StateLoader.load(into: self.context.feed, client: client, logger: self.logger)
+        self.persistence.loadMilliseconds.store(Int(summary.duration / .milliseconds(1)), ordering: .relaxed)
+        self.persistence.store.withLock { $0 = PostgresStore(client: client, logger: self.logger) }
+        self.persistence.ready.succeed()
 
-            await withGracefulShutdownHandler {
-                await self.writeJournal(client: client)
-            } onGracefulShutdown: {
-                self.shuttingDown.store(true, ordering: .relaxed)
-                self.persistence.journal.wakeWriter()
-            }
+        await withGracefulShutdownHandler {
+            await self.writeJournal(client: client)
+        } onGracefulShutdown: {
+            self.shuttingDown.store(true, ordering: .relaxed)
+            self.persistence.journal.wakeWriter()
         }
+        self.persistence.store.withLock { $0 = nil }
+        clientTask.cancel()
+        await clientTask.value
     }
 
     /// At start-up PostgreSQL may still be coming up: retry for a while.
@@ -116,7 +120,14 @@ final class PersistenceService: Service, Sendable {
             let batch = journal.batch(limit: settings.batchSize)
             let started = ContinuousClock.now
             do {
-                try await PostgresBatchWriter.write(MutationBatch(batch.map(\.mutation)), client: client, logger: self.logger)
+                // A batch that neither commits nor fails in time (PostgreSQL gone,
+                // no connection to lease) counts as failed; retrying is safe
+                // because every batch is idempotent, even one that did commit.
+                let mutations = MutationBatch(batch.map(\.mutation))
+                let logger = self.logger
+                try await Self.within(settings.writeTimeout) {
+                    try await PostgresBatchWriter.write(mutations, client: client, logger: logger)
+                }
                 journal.commit(through: batch.last!.lsn)
                 self.recordCommitted(batch.count, took: .now - started)
                 backoff = .milliseconds(50)
@@ -135,6 +146,24 @@ final class PersistenceService: Service, Sendable {
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(2))
             }
+        }
+    }
+
+    struct Timeout: Error, CustomStringConvertible {
+        let after: Duration
+        var description: String { "no answer from PostgreSQL within \(self.after)" }
+    }
+
+    /// Runs `body`, failing with `Timeout` when it takes longer than `limit`.
+    static func within(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw Timeout(after: limit)
+            }
+            defer { group.cancelAll() }
+            try await group.next()
         }
     }
 
