@@ -128,7 +128,6 @@ def test_graceful_shutdown_commits_the_journal(start_server, tmp_path):
         pipe.execute_command("FEED.POST", f"user:{index % 5}", f"p{index}")
     acknowledged = pipe.execute()
     assert server.stop() == 0
-    assert "Committing" in server.log() or "journaled" in server.log() or True
     start_server(data_dir=tmp_path)
     assert durability_audit.check(acknowledged, data_dir=tmp_path)[0] == []
 
