@@ -23,9 +23,7 @@ extension FeedEngine {
             self.fanOut(id, author: author, now: now)
         }
         // An author's own posts are in the author's feed, celebrity or not.
-        if self.timelines[Int(author)] != nil {
-            self.timelines[Int(author)]!.insert(id, cap: self.configuration.timelineCap)
-        }
+        self.timelines[Int(author)]?.insert(id, cap: self.configuration.timelineCap)
         return id
     }
 
@@ -45,8 +43,8 @@ extension FeedEngine {
                 }
                 continue
             }
-            if self.timelines[index] != nil {
-                self.timelines[index]!.insert(id, cap: cap)
+            // Optional chaining mutates in place: no copy of the timeline's reference.
+            if self.timelines[index]?.insert(id, cap: cap) != nil {
                 self.counters.fanoutDeliveries += 1
             }
         }
@@ -83,12 +81,10 @@ extension FeedEngine {
             self.changeUnpushed(author, by: -1)
         }
         // Every timeline that can hold the post: the followers' and the author's own.
-        for follower in self.followers[Int(author)].sorted where self.timelines[Int(follower)] != nil {
-            self.timelines[Int(follower)]!.remove(id)
+        for follower in self.followers[Int(author)].sorted {
+            self.timelines[Int(follower)]?.remove(id)
         }
-        if self.timelines[Int(author)] != nil {
-            self.timelines[Int(author)]!.remove(id)
-        }
+        self.timelines[Int(author)]?.remove(id)
         self.record(.postDeleted(post: id, author: author))
         return true
     }

@@ -42,6 +42,19 @@ extension FeedEngine {
         self.ids.advance(past: id)
     }
 
+    /// Recreates an author's live posts at once: their records, and their
+    /// recent list (a capped insert keeps the newest, whatever the order).
+    public mutating func restorePosts(author: UInt32, ids: [UInt64]) {
+        guard Int(author) < self.names.count else { return }
+        let cap = self.configuration.recentPostsCap
+        for id in ids where self.posts[id] == nil {
+            self.posts[id] = PostRecord(author: author, likes: 0, bodySlot: -1, pushed: true)
+            self.postCounts[Int(author)] += 1
+            self.recentPosts[Int(author)].insert(id, cap: cap)
+            self.ids.advance(past: id)
+        }
+    }
+
     /// Adds a restored post to its author's recent list, with its body cached.
     /// Timelines are rebuilt from these lists on first read, so restored posts
     /// count as pushed.

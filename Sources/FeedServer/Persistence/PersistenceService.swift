@@ -63,6 +63,8 @@ final class PersistenceService: Service, Sendable {
         self.persistence.loadMilliseconds.store(Int(summary.duration / .milliseconds(1)), ordering: .relaxed)
         self.persistence.store.withLock { $0 = PostgresStore(client: client, logger: self.logger) }
         self.persistence.ready.succeed()
+        let warming = Task { [context] in await StateLoader.warmBodies(into: context.feed, client: client, logger: self.logger) }
+        defer { warming.cancel() }
 
         await withGracefulShutdownHandler {
             await self.writeJournal(client: client)
