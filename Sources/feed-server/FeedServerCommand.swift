@@ -104,6 +104,11 @@ struct FeedServerCommand: AsyncParsableCommand {
     var maxBacklogBytes: String?
 
     @Option(
+        name: .customLong("shutdown-flush-timeout"),
+        help: "How long SIGTERM/SHUTDOWN keeps trying to commit journaled writes; exit status 1 if some remain. (default: 30s, env: FEED_SHUTDOWN_FLUSH_TIMEOUT)")
+    var shutdownFlushTimeout: String?
+
+    @Option(
         name: .customLong("postgres-fsync"),
         help: "yes/no: fsync for the embedded PostgreSQL; no only for throwaway test data. (default: yes, env: FEED_POSTGRES_FSYNC)")
     var postgresFsync: String?
@@ -246,6 +251,11 @@ struct FeedServerCommand: AsyncParsableCommand {
         postgres.maxBacklogBytes =
             try settings.parse(self.maxBacklogBytes, "FEED_MAX_BACKLOG_BYTES", "--max-backlog-bytes", ByteSize.parse)
             ?? postgres.maxBacklogBytes
+        if let timeout = try settings.parse(
+            self.shutdownFlushTimeout, "FEED_SHUTDOWN_FLUSH_TIMEOUT", "--shutdown-flush-timeout", DurationText.milliseconds)
+        {
+            postgres.shutdownFlushTimeout = .milliseconds(timeout)
+        }
         postgres.embeddedFsync =
             try settings.parse(self.postgresFsync, "FEED_POSTGRES_FSYNC", "--postgres-fsync", Self.yesNo) ?? postgres.embeddedFsync
         guard postgres.batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }

@@ -39,7 +39,7 @@ class FeedServer:
             args = ("--persistence", "none") + args
         self.args = args
         self.process = subprocess.Popen(
-            ["timeout", "-k", "5", PROCESS_LIFETIME, BINARY, "--port", port, *args],
+            ["timeout", "-k", "120", PROCESS_LIFETIME, BINARY, "--port", port, *args],
             stdout=self.log_file,
             stderr=subprocess.STDOUT,
             env=environment,
@@ -82,18 +82,22 @@ class FeedServer:
             assert result.returncode == 0, result.stderr
         return result.stdout + (result.stderr if with_stderr else "")
 
-    def kill(self):
-        """kill -9: no shutdown, no flush."""
-        # The binary is the child of `timeout`; kill it, not the wrapper.
+    def signal_server(self, sig):
+        """Signals the server itself: it is the child of `timeout`, which would
+        otherwise forward the signal and kill it a while later."""
         children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()
         for child in children:
-            os.kill(int(child), signal.SIGKILL)
+            os.kill(int(child), sig)
+
+    def kill(self):
+        """kill -9: no shutdown, no flush."""
+        self.signal_server(signal.SIGKILL)
         self.process.wait(30)
 
     def stop(self, sig=signal.SIGTERM, timeout=60):
-        """Signals the process and returns its exit code."""
+        """Signals the server and returns its exit code."""
         if self.process.poll() is None:
-            self.process.send_signal(sig)
+            self.signal_server(sig)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:

@@ -228,3 +228,16 @@ def test_postgres_outage_refuses_with_tryagain_and_recovers(start_server):
         assert server.wait_for_log("backlog full") and server.wait_for_log("room again")
     finally:
         postgres.destroy()
+
+
+def test_shutdown_that_cannot_commit_says_so(start_server):
+    postgres = Postgres()
+    try:
+        server = start_server("--postgres-url", postgres.url, "--shutdown-flush-timeout", "2s")
+        client = server.client(decode_responses=True)
+        postgres.stop()
+        client.execute_command("FEED.POST", "alice", "acknowledged, never committed")
+        assert server.stop() != 0
+        assert "Giving up at shutdown: 2 acknowledged writes were not committed" in server.log()
+    finally:
+        postgres.destroy()

@@ -60,7 +60,7 @@ def test_shutdown_finishes_replies_in_flight(server):
         reader.settimeout(30)
         received = reader.recv(1)
         time.sleep(0.5)  # let the server read every request
-        server.process.send_signal(signal.SIGTERM)
+        server.signal_server(signal.SIGTERM)
         while True:
             chunk = reader.recv(1 << 20)
             if not chunk:

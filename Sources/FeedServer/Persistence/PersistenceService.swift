@@ -66,7 +66,7 @@ final class PersistenceService: Service, Sendable {
         let warming = Task { [context] in await StateLoader.warmBodies(into: context.feed, client: client, logger: self.logger) }
         defer { warming.cancel() }
 
-        await withGracefulShutdownHandler {
+        let uncommitted = await withGracefulShutdownHandler {
             await self.writeJournal(client: client)
         } onGracefulShutdown: {
             self.shuttingDown.store(true, ordering: .relaxed)
@@ -75,6 +75,13 @@ final class PersistenceService: Service, Sendable {
         self.persistence.store.withLock { $0 = nil }
         clientTask.cancel()
         await clientTask.value
+        if uncommitted > 0 { throw UncommittedWrites(count: uncommitted) }
+    }
+
+    /// Shutdown could not commit everything: the exit status says so.
+    struct UncommittedWrites: Error, CustomStringConvertible {
+        let count: Int
+        var description: String { "\(self.count) acknowledged writes were not committed to PostgreSQL" }
     }
 
     /// At start-up PostgreSQL may still be coming up: retry for a while.
@@ -92,8 +99,9 @@ final class PersistenceService: Service, Sendable {
     }
 
     /// The writer: one batch at a time, in order, each in one transaction,
-    /// retried with backoff until it commits.
-    private func writeJournal(client: PostgresClient) async {
+    /// retried with backoff until it commits. Returns, at shutdown, how many
+    /// journaled writes it could not commit (0 normally).
+    private func writeJournal(client: PostgresClient) async -> Int {
         let journal = self.persistence.journal
         let settings = self.persistence.settings
         var backoff = Duration.milliseconds(50)
@@ -107,7 +115,7 @@ final class PersistenceService: Service, Sendable {
             }
             let pending = journal.pending
             if pending.count == 0 {
-                if stopping { return }
+                if stopping { return 0 }
                 await journal.waitForWork()
                 continue
             }
@@ -141,9 +149,9 @@ final class PersistenceService: Service, Sendable {
                         metadata: ["error": "\(String(reflecting: error))", "journaled": "\(journal.backlog.entries)"])
                 }
                 if let deadline = shutdownDeadline, ContinuousClock.now >= deadline {
-                    self.logger.critical(
-                        "Giving up at shutdown: \(journal.backlog.entries) acknowledged writes were not committed to PostgreSQL")
-                    return
+                    let left = journal.backlog.entries
+                    self.logger.critical("Giving up at shutdown: \(left) acknowledged writes were not committed to PostgreSQL")
+                    return left
                 }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(2))
