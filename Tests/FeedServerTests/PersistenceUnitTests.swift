@@ -115,11 +115,11 @@ import Timeline
     }
 
     @Test func postgresURLsBecomeClientSettings() throws {
-        let tcp = try PostgresURL.configuration("postgres://feed:secret@db.local:5433/feeds")
+        let tcp = try PostgresEndpoint(url: "postgres://feed:secret@db.local:5433/feeds").clientConfiguration
         #expect(tcp.host == "db.local" && tcp.port == 5433 && tcp.username == "feed" && tcp.password == "secret")
         #expect(tcp.database == "feeds")
-        let socket = try PostgresURL.configuration("postgresql:///feeds?host=/var/run/postgresql&user=app")
+        let socket = try PostgresEndpoint(url: "postgresql:///feeds?host=/var/run/postgresql&user=app").clientConfiguration
         #expect(socket.unixSocketPath == "/var/run/postgresql/.s.PGSQL.5432" && socket.username == "app")
-        #expect(throws: (any Error).self) { try PostgresURL.configuration("mysql://x/y") }
+        #expect(throws: (any Error).self) { try PostgresEndpoint(url: "mysql://x/y") }
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOSSL
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -40,18 +42,18 @@ final class PersistenceService: Service, Sendable {
     }
 
     private func runPersistence() async throws {
-        let configuration: PostgresClient.Configuration
+        let endpoint: PostgresEndpoint
         if let embedded = self.embedded {
             try await embedded.start()
-            configuration = PostgresClient.Configuration(
-                unixSocketPath: embedded.socketPath, username: EmbeddedPostgres.user, password: nil,
+            endpoint = PostgresEndpoint(
+                address: .unixSocket(path: embedded.socketPath), user: EmbeddedPostgres.user, password: nil,
                 database: EmbeddedPostgres.database)
         } else {
-            configuration = try PostgresURL.configuration(self.persistence.settings.url!)
+            endpoint = try PostgresEndpoint(url: self.persistence.settings.url!)
         }
-        var options = configuration
-        options.options.maximumConnections = 8
-        let client = PostgresClient(configuration: options)
+        var configuration = endpoint.clientConfiguration
+        configuration.options.maximumConnections = 8
+        let client = PostgresClient(configuration: configuration)
         // The client's pool must outlive the journal's last commit at shutdown,
         // so it does not share this service's graceful-shutdown signal (a
         // detached task inherits none): it stops when cancelled, after the writer.
@@ -66,13 +68,17 @@ final class PersistenceService: Service, Sendable {
         let warming = Task { [context] in await StateLoader.warmBodies(into: context.feed, client: client, logger: self.logger) }
         defer { warming.cancel() }
 
+        let writer = JournalConnection(
+            configuration: try endpoint.connectionConfiguration(connectTimeout: self.persistence.settings.writeTimeout),
+            logger: self.logger)
         let uncommitted = await withGracefulShutdownHandler {
-            await self.writeJournal(client: client)
+            await self.writeJournal(through: writer)
         } onGracefulShutdown: {
             self.shuttingDown.store(true, ordering: .relaxed)
             self.persistence.journal.wakeWriter()
         }
         self.persistence.store.withLock { $0 = nil }
+        await writer.close()
         clientTask.cancel()
         await clientTask.value
         if uncommitted > 0 { throw UncommittedWrites(count: uncommitted) }
@@ -101,7 +107,7 @@ final class PersistenceService: Service, Sendable {
     /// The writer: one batch at a time, in order, each in one transaction,
     /// retried with backoff until it commits. Returns, at shutdown, how many
     /// journaled writes it could not commit (0 normally).
-    private func writeJournal(client: PostgresClient) async -> Int {
+    private func writeJournal(through writer: JournalConnection) async -> Int {
         let journal = self.persistence.journal
         let settings = self.persistence.settings
         var backoff = Duration.milliseconds(50)
@@ -130,14 +136,7 @@ final class PersistenceService: Service, Sendable {
             let batch = journal.batch(limit: settings.batchSize)
             let started = ContinuousClock.now
             do {
-                // A batch that neither commits nor fails in time (PostgreSQL gone,
-                // no connection to lease) counts as failed; retrying is safe
-                // because every batch is idempotent, even one that did commit.
-                let mutations = MutationBatch(batch.map(\.mutation))
-                let logger = self.logger
-                try await Self.within(settings.writeTimeout) {
-                    try await PostgresBatchWriter.write(mutations, client: client, logger: logger)
-                }
+                try await writer.write(MutationBatch(batch.map(\.mutation)), timeout: settings.writeTimeout)
                 journal.commit(through: batch.last!.lsn)
                 self.recordCommitted(batch.count, took: .now - started)
                 backoff = .milliseconds(50)
@@ -156,24 +155,6 @@ final class PersistenceService: Service, Sendable {
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(2))
             }
-        }
-    }
-
-    struct Timeout: Error, CustomStringConvertible {
-        let after: Duration
-        var description: String { "no answer from PostgreSQL within \(self.after)" }
-    }
-
-    /// Runs `body`, failing with `Timeout` when it takes longer than `limit`.
-    static func within(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                throw Timeout(after: limit)
-            }
-            defer { group.cancelAll() }
-            try await group.next()
         }
     }
 
@@ -200,33 +181,92 @@ final class PersistenceService: Service, Sendable {
     }
 }
 
+/// Where PostgreSQL is and how to log in, from which both the pool's and the
+/// writer's own connection are configured.
+///
 /// `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]`,
 /// or `postgres:///database?host=/socket/dir&user=name` for a unix socket.
-enum PostgresURL {
+struct PostgresEndpoint: Sendable {
+    enum Address: Sendable {
+        case tcp(host: String, port: Int, tls: TLSMode)
+        case unixSocket(path: String)
+    }
+
+    enum TLSMode: Sendable {
+        case disable, prefer, require
+    }
+
+    var address: Address
+    var user: String
+    var password: String?
+    var database: String?
+
     struct Invalid: Error, CustomStringConvertible {
         let description: String
     }
 
-    static func configuration(_ text: String) throws -> PostgresClient.Configuration {
+    init(address: Address, user: String, password: String?, database: String?) {
+        self.address = address
+        self.user = user
+        self.password = password
+        self.database = database
+    }
+
+    init(url text: String) throws {
         guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? "") else {
             throw Invalid(description: "not a postgres:// URL: \(text)")
         }
         let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
-        let user = url.user ?? query["user"] ?? "postgres"
-        let database = url.path.isEmpty || url.path == "/" ? query["dbname"] : String(url.path.dropFirst())
+        self.user = url.user ?? query["user"] ?? "postgres"
+        self.password = url.password
+        self.database = url.path.isEmpty || url.path == "/" ? query["dbname"] : String(url.path.dropFirst())
         if let socketDirectory = query["host"], socketDirectory.hasPrefix("/") {
             let port = url.port ?? Int(query["port"] ?? "") ?? 5432
-            return PostgresClient.Configuration(
-                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: url.password, database: database)
+            self.address = .unixSocket(path: "\(socketDirectory)/.s.PGSQL.\(port)")
+            return
         }
         guard let host = url.host, !host.isEmpty else { throw Invalid(description: "no host in \(text)") }
-        let tls: PostgresClient.Configuration.TLS
+        let tls: TLSMode
         switch query["sslmode"] ?? "disable" {
         case "disable", "allow": tls = .disable
-        case "prefer": tls = .prefer(.makeClientConfiguration())
-        default: tls = .require(.makeClientConfiguration())
+        case "prefer": tls = .prefer
+        default: tls = .require
         }
-        return PostgresClient.Configuration(
-            host: host, port: url.port ?? 5432, username: user, password: url.password, database: database, tls: tls)
+        self.address = .tcp(host: host, port: url.port ?? 5432, tls: tls)
+    }
+
+    /// For the pool that serves reads (and migrations, loading).
+    var clientConfiguration: PostgresClient.Configuration {
+        switch self.address {
+        case .unixSocket(let path):
+            return .init(unixSocketPath: path, username: self.user, password: self.password, database: self.database)
+        case .tcp(let host, let port, let tls):
+            let mode: PostgresClient.Configuration.TLS
+            switch tls {
+            case .disable: mode = .disable
+            case .prefer: mode = .prefer(.makeClientConfiguration())
+            case .require: mode = .require(.makeClientConfiguration())
+            }
+            return .init(host: host, port: port, username: self.user, password: self.password, database: self.database, tls: mode)
+        }
+    }
+
+    /// For the writer's own connection.
+    func connectionConfiguration(connectTimeout: Duration) throws -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        switch self.address {
+        case .unixSocket(let path):
+            configuration = .init(unixSocketPath: path, username: self.user, password: self.password, database: self.database)
+        case .tcp(let host, let port, let tls):
+            let mode: PostgresConnection.Configuration.TLS
+            switch tls {
+            case .disable: mode = .disable
+            case .prefer: mode = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: mode = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            configuration = .init(host: host, port: port, username: self.user, password: self.password, database: self.database, tls: mode)
+        }
+        configuration.options.connectTimeout = .milliseconds(Int64(connectTimeout / .milliseconds(1)))
+        return configuration
     }
 }
