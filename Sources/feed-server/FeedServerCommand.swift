@@ -139,6 +139,21 @@ struct FeedServerCommand: AsyncParsableCommand {
     var maxBodyBytes: Int?
 
     @Option(
+        name: .customLong("metrics-port"),
+        help: "Port of the Prometheus /metrics endpoint, on the --bind address; 0 turns it off. (default: 9121, env: FEED_METRICS_PORT)")
+    var metricsPort: Int?
+
+    @Option(
+        name: .customLong("slowlog-log-slower-than"),
+        help: "Log commands taking at least this many microseconds in SLOWLOG; -1 = off, 0 = all. (default: 10000, env: FEED_SLOWLOG_LOG_SLOWER_THAN)")
+    var slowlogLogSlowerThan: Int?
+
+    @Option(
+        name: .customLong("slowlog-max-len"),
+        help: "Entries SLOWLOG keeps. (default: 128, env: FEED_SLOWLOG_MAX_LEN)")
+    var slowlogMaxLen: Int?
+
+    @Option(
         name: .customLong("node-id"),
         help: "This server's number in post ids, 0-1023. (default: 0, env: FEED_NODE_ID)")
     var nodeID: Int?
@@ -214,6 +229,18 @@ struct FeedServerCommand: AsyncParsableCommand {
             try settings.parse(self.persistence, "FEED_PERSISTENCE", "--persistence", {
                 ServerConfiguration.Persistence(rawValue: $0.lowercased())
             }) ?? configuration.persistence
+        configuration.metricsPort =
+            try settings.parse(self.metricsPort, "FEED_METRICS_PORT", "--metrics-port", Int.init) ?? configuration.metricsPort
+        guard (0...65535).contains(configuration.metricsPort) else { throw ValidationError("--metrics-port must be 0-65535") }
+        configuration.slowlogSlowerThanMicroseconds =
+            try settings.parse(self.slowlogLogSlowerThan, "FEED_SLOWLOG_LOG_SLOWER_THAN", "--slowlog-log-slower-than", Int.init)
+            ?? configuration.slowlogSlowerThanMicroseconds
+        guard configuration.slowlogSlowerThanMicroseconds >= -1 else {
+            throw ValidationError("--slowlog-log-slower-than must be -1 or more")
+        }
+        configuration.slowlogMaxLength =
+            try settings.parse(self.slowlogMaxLen, "FEED_SLOWLOG_MAX_LEN", "--slowlog-max-len", Int.init) ?? configuration.slowlogMaxLength
+        guard configuration.slowlogMaxLength >= 0 else { throw ValidationError("--slowlog-max-len must be 0 or more") }
         var feed = configuration.feed
         feed.timelineCap = try settings.parse(self.timelineCap, "FEED_TIMELINE_CAP", "--timeline-cap", Int.init) ?? feed.timelineCap
         feed.recentPostsCap = feed.timelineCap

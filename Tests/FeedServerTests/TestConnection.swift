@@ -67,6 +67,10 @@ final class TestConnection {
 
     /// Sends a command and decodes the one reply.
     func call(_ arguments: String...) throws -> RESPValue {
+        try self.call(arguments)
+    }
+
+    func call(_ arguments: [String]) throws -> RESPValue {
         var buffer = ByteBuffer()
         RESPValue.encodeCommand(arguments, into: &buffer)
         try self.channel.writeInbound(buffer)

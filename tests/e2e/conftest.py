@@ -37,6 +37,9 @@ class FeedServer:
             args = ("--persistence", "postgres", "--data-dir", str(data_dir), "--postgres-fsync", "no") + args
         elif "--persistence" not in args and "--postgres-url" not in args and "FEED_PERSISTENCE" not in (env or {}):
             args = ("--persistence", "none") + args
+        if "--metrics-port" not in args and "FEED_METRICS_PORT" not in (env or {}):
+            # Many servers run side by side in the suite: metrics only where a test asks.
+            args = ("--metrics-port", "0") + args
         self.args = args
         self.process = subprocess.Popen(
             ["timeout", "-k", "120", PROCESS_LIFETIME, BINARY, "--port", port, *args],

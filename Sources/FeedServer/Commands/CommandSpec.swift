@@ -60,6 +60,9 @@ final class CommandSpec: Sendable {
     /// May run before the client has authenticated (AUTH, HELLO, QUIT, RESET).
     var allowedBeforeAuth: Bool { self.flags.contains("no_auth") }
 
+    /// Kept out of SLOWLOG, as Redis keeps them: their arguments hold passwords.
+    var skipsSlowlog: Bool { self.fullName == "auth" || self.fullName == "hello" }
+
     /// The name a client types: `ping`, or `setname` for `client|setname`.
     var shortName: String {
         guard let bar = self.fullName.lastIndex(of: "|") else { return self.fullName }

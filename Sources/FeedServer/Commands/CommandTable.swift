@@ -3,42 +3,54 @@ import NIOCore
 /// Every command the server knows, found by name without allocating: names
 /// are lower-cased into a small (inline) String before the dictionary lookup.
 struct CommandTable: Sendable {
-    /// Top-level commands by lower-case name.
-    private let byName: [String: CommandSpec]
-    /// Each container's subcommands by lower-case short name.
-    private let subcommandsByContainer: [String: [String: CommandSpec]]
+    /// A command as a connection runs it: its spec, its counters, and a
+    /// container's subcommands by lower-case short name.
+    final class Entry: Sendable {
+        let spec: CommandSpec
+        let stats: CommandStats
+        let subcommands: [String: Entry]
 
-    init(_ specs: [CommandSpec]) {
-        var byName: [String: CommandSpec] = [:]
-        var subcommands: [String: [String: CommandSpec]] = [:]
+        init(spec: CommandSpec, metrics: FeedMetrics) {
+            self.spec = spec
+            self.stats = CommandStats(name: spec.fullName, metrics: metrics)
+            var subcommands: [String: Entry] = [:]
+            for sub in spec.subcommands { subcommands[sub.shortName] = Entry(spec: sub, metrics: metrics) }
+            self.subcommands = subcommands
+        }
+    }
+
+    /// Top-level commands by lower-case name.
+    private let byName: [String: Entry]
+
+    init(_ specs: [CommandSpec], metrics: FeedMetrics) {
+        var byName: [String: Entry] = [:]
         for spec in specs {
-            var subs: [String: CommandSpec] = [:]
-            for sub in spec.subcommands {
-                subs[sub.shortName] = sub
-            }
-            if !subs.isEmpty { subcommands[spec.fullName] = subs }
             precondition(byName[spec.fullName] == nil, "duplicate command \(spec.fullName)")
-            byName[spec.fullName] = spec
+            byName[spec.fullName] = Entry(spec: spec, metrics: metrics)
         }
         self.byName = byName
-        self.subcommandsByContainer = subcommands
     }
 
     /// Top-level commands in name order.
-    var topLevel: [CommandSpec] { self.byName.values.sorted { $0.fullName < $1.fullName } }
+    var topLevel: [CommandSpec] { self.byName.values.map(\.spec).sorted { $0.fullName < $1.fullName } }
 
-    func command(named name: String) -> CommandSpec? { self.byName[name.lowercased()] }
+    func command(named name: String) -> CommandSpec? { self.byName[name.lowercased()]?.spec }
 
-    func command(_ name: ByteBuffer) -> CommandSpec? {
+    func entry(_ name: ByteBuffer) -> Entry? {
         self.byName[Self.lowercased(name)]
     }
 
-    func subcommand(_ name: ByteBuffer, of container: CommandSpec) -> CommandSpec? {
-        self.subcommandsByContainer[container.fullName]?[Self.lowercased(name)]
+    func subentry(_ name: ByteBuffer, of container: Entry) -> Entry? {
+        container.subcommands[Self.lowercased(name)]
     }
 
     func subcommands(of container: CommandSpec) -> [CommandSpec] {
-        (self.subcommandsByContainer[container.fullName] ?? [:]).values.sorted { $0.fullName < $1.fullName }
+        (self.byName[container.fullName]?.subcommands.values.map(\.spec) ?? []).sorted { $0.fullName < $1.fullName }
+    }
+
+    /// The counters of every command and subcommand, in name order.
+    var allStats: [CommandStats] {
+        self.byName.values.flatMap { [$0.stats] + $0.subcommands.values.map(\.stats) }.sorted { $0.name < $1.name }
     }
 
     /// ASCII-lower-cased text of a name. Names up to 15 bytes (all of ours) fit

@@ -9,16 +9,20 @@ struct ReplyWriter {
     var version: RESPVersion
     /// Error replies written, for INFO's total_error_replies.
     var errorCount = 0
+    /// Where error replies are counted by code (the connection's writer only).
+    let errors: ErrorStats?
 
-    init(buffer: ByteBuffer, version: RESPVersion = .resp2) {
+    init(buffer: ByteBuffer, version: RESPVersion = .resp2, errors: ErrorStats? = nil) {
         self.buffer = buffer
         self.version = version
+        self.errors = errors
     }
 
     mutating func ok() { self.buffer.writeStaticString("+OK\r\n") }
     mutating func simple(_ text: String) { self.buffer.writeRESPSimpleString(text) }
     mutating func error(_ message: String) {
         self.errorCount += 1
+        self.errors?.record(message: message)
         self.buffer.writeRESPError(message)
     }
     mutating func integer(_ value: Int) { self.buffer.writeRESPInteger(value) }
@@ -36,7 +40,10 @@ struct ReplyWriter {
     /// Text for people (INFO, CLIENT LIST): verbatim in RESP3, bulk in RESP2, as Redis sends it.
     mutating func verbatim(_ text: String) { self.buffer.writeRESPVerbatimString(text, self.version) }
     mutating func value(_ value: RESPValue) {
-        if case .error = value { self.errorCount += 1 }
+        if case .error(let message) = value {
+            self.errorCount += 1
+            self.errors?.record(message: message)
+        }
         value.encode(into: &self.buffer, version: self.version)
     }
 }

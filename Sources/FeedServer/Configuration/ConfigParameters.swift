@@ -39,7 +39,41 @@ enum ConfigParameters {
         ("post-cache-mb", { String($0.configuration.feed.postCacheBytes / (1024 * 1024)) }),
         ("max-body-bytes", { String($0.configuration.feed.maxBodyBytes) }),
         ("node-id", { String($0.configuration.feed.node) }),
+        ("metrics-port", { String($0.configuration.metricsPort) }),
+        ("slowlog-log-slower-than", { String($0.slowlog.slowerThanMicroseconds.load(ordering: .relaxed)) }),
+        ("slowlog-max-len", { String($0.slowlog.maxLength.load(ordering: .relaxed)) }),
     ]
+
+    /// The parameters CONFIG SET may change while the server runs: each
+    /// checks a value and returns how to apply it, or why it cannot.
+    typealias Setter = @Sendable (String) -> Result<@Sendable (ServerContext) -> Void, SetFailure>
+
+    struct SetFailure: Error {
+        let reason: String
+    }
+
+    static let settable: [String: Setter] = [
+        "slowlog-log-slower-than": { text in
+            integer(text, in: -1...Int.max).map { value in { $0.slowlog.slowerThanMicroseconds.store(value, ordering: .relaxed) } }
+        },
+        "slowlog-max-len": { text in
+            integer(text, in: 0...Int.max).map { value in
+                { server in
+                    server.slowlog.maxLength.store(value, ordering: .relaxed)
+                    server.slowlog.trim()
+                }
+            }
+        },
+    ]
+
+    /// An integer in `range`, with Redis's CONFIG SET complaints.
+    private static func integer(_ text: String, in range: ClosedRange<Int>) -> Result<Int, SetFailure> {
+        guard let value = Int(text) else { return .failure(SetFailure(reason: "argument couldn't be parsed into an integer")) }
+        guard range.contains(value) else {
+            return .failure(SetFailure(reason: "argument must be between \(range.lowerBound) and \(range.upperBound) inclusive"))
+        }
+        return .success(value)
+    }
 
     /// The parameters matching any of `patterns` (Redis's case-insensitive globs), once each.
     static func matching(_ patterns: [String]) -> [Parameter] {

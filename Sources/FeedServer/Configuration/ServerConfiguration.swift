@@ -46,6 +46,13 @@ public struct ServerConfiguration: Sendable {
     /// The feed engine's settings: timeline cap, celebrity threshold,
     /// inactivity, post cache budget, body limit.
     public var feed: FeedConfiguration = FeedConfiguration()
+    /// The port of the Prometheus `/metrics` endpoint, on `bindAddress`; 0 turns it off.
+    public var metricsPort: Int = 9121
+    /// Commands that take at least this many microseconds go to the slow log;
+    /// negative turns it off, 0 logs every command (Redis's slowlog-log-slower-than).
+    public var slowlogSlowerThanMicroseconds: Int = 10_000
+    /// Entries the slow log keeps (Redis's slowlog-max-len).
+    public var slowlogMaxLength: Int = 128
 
     public init() {}
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import RESP
@@ -40,6 +41,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var pending: ByteBuffer?
     /// Counters of the current read batch, added to the record's once per batch.
     private var batch = TrafficCounters.Snapshot()
+    /// Calls and time of the command running over and over, added to its stats in batches.
+    private var tally = CommandTally()
+    /// When the last command finished (or the read began), in uptime nanoseconds.
+    private var timeMark: UInt64 = 0
     /// The last command as last published to the record.
     private var publishedCommand: ObjectIdentifier?
     /// True once the client counts against `--maxclients`.
@@ -58,7 +63,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.state = ConnectionState(
             record: record,
             authenticated: server.configuration.requirePass == nil,
-            reply: ReplyWriter(buffer: channel.allocator.buffer(capacity: 1024))
+            reply: ReplyWriter(buffer: channel.allocator.buffer(capacity: 1024), errors: server.errors)
         )
     }
 
@@ -118,6 +123,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard self.phase == .open else { return }
         var bytes = Self.unwrapInboundIn(data)
+        self.timeMark = NIODeadline.now().uptimeNanoseconds
         self.batch.inputBytes += bytes.readableBytes
         self.state.record.lastInteractionMilliseconds.store(WallClock.milliseconds(), ordering: .relaxed)
         if var buffered = self.pending {
@@ -173,24 +179,26 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func execute(_ command: RESPCommand, context: ChannelHandlerContext) {
         let arguments = command.arguments
         let table = self.server.commands
-        guard let base = table.command(arguments[0]) else {
-            return self.state.reply.error(
+        guard let base = table.entry(arguments[0]) else {
+            return self.reject(
                 RedisError.unknownCommand(
-                    String(buffer: arguments[0]), arguments: arguments.dropFirst().lazy.map { String(buffer: $0) }))
+                    String(buffer: arguments[0]), arguments: arguments.dropFirst().lazy.map { String(buffer: $0) }),
+                counting: nil)
         }
-        var spec = base
+        var entry = base
         if arguments.count >= 2 && !base.subcommands.isEmpty {
-            guard let sub = table.subcommand(arguments[1], of: base) else {
-                return self.state.reply.error(
-                    RedisError.unknownSubcommand(String(buffer: arguments[1]), of: base.fullName))
+            guard let sub = table.subentry(arguments[1], of: base) else {
+                return self.reject(
+                    RedisError.unknownSubcommand(String(buffer: arguments[1]), of: base.spec.fullName), counting: base.stats)
             }
-            spec = sub
+            entry = sub
         }
+        let spec = entry.spec
         guard spec.acceptsArgumentCount(arguments.count), let handler = spec.handler else {
-            return self.state.reply.error(RedisError.wrongArity(spec.fullName))
+            return self.reject(RedisError.wrongArity(spec.fullName), counting: entry.stats)
         }
         guard self.state.authenticated || spec.allowedBeforeAuth else {
-            return self.state.reply.error(RedisError.noAuth)
+            return self.reject(RedisError.noAuth, counting: entry.stats)
         }
         if ObjectIdentifier(spec) != self.publishedCommand {
             self.publishedCommand = ObjectIdentifier(spec)
@@ -198,10 +206,37 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         self.batch.commands += 1
         let replyStart = self.state.reply.buffer.writerIndex
+        let errorsBefore = self.state.reply.errorCount
         handler(CommandCall(arguments: arguments, server: self.server, eventLoop: context.eventLoop), &self.state)
+        if self.state.reply.errorCount != errorsBefore { entry.stats.failedCalls.add(1, ordering: .relaxed) }
+        self.measure(entry, arguments: arguments)
         if let deferred = self.state.deferred {
             self.state.deferred = nil
             self.defer(deferred, replyStart: replyStart, context: context)
+        }
+    }
+
+    /// A command refused before it ran: its error, counted as Redis counts
+    /// rejected calls.
+    private func reject(_ message: String, counting stats: CommandStats?) {
+        stats?.rejectedCalls.add(1, ordering: .relaxed)
+        self.state.reply.error(message)
+        self.timeMark = NIODeadline.now().uptimeNanoseconds
+    }
+
+    /// Counts a command's call and time (since the previous command ended, or
+    /// the read began: framing it is part of its cost), and logs it if slow.
+    private func measure(_ entry: CommandTable.Entry, arguments: [ByteBuffer]) {
+        let now = NIODeadline.now().uptimeNanoseconds
+        let elapsed = Int(truncatingIfNeeded: now &- self.timeMark)
+        self.timeMark = now
+        self.tally.add(entry.stats, nanoseconds: elapsed)
+        entry.stats.latency.recordNanoseconds(Int64(elapsed))
+        let slowlog = self.server.slowlog
+        if slowlog.wants(elapsed / 1000) && !entry.spec.skipsSlowlog {
+            slowlog.record(
+                arguments: arguments, microseconds: elapsed / 1000, peer: self.state.record.address,
+                clientName: self.state.record.details.withLock { $0.name }, now: WallClock.milliseconds() / 1000)
         }
     }
 
@@ -245,6 +280,10 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// A waiting reply is ready: send whatever may go now.
     private func resolve(_ segment: PendingReplies.Segment, with bytes: ByteBuffer) {
+        if bytes.getInteger(at: bytes.readerIndex, as: UInt8.self) == UInt8(ascii: "-") {
+            self.server.errors.record(reply: bytes)
+            self.state.reply.errorCount += 1
+        }
         self.pendingReplies.resolve(segment, with: bytes)
         guard let context = self.context, self.phase == .open || self.phase == .closing else { return }
         self.sendPending(context: context, flush: true)
@@ -273,6 +312,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             metadata: ["client": "\(self.state.record.address)", "error": "\(error.message)"])
         error.write(into: &self.state.reply.buffer)
         self.state.reply.errorCount += 1
+        self.server.errors.record(message: "ERR")
         self.phase = .closing
         self.writeReplies(context: context, flush: true)
         self.closeAfterWrites(context: context)
@@ -326,6 +366,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     private func publishBatch() {
+        self.tally.publish()
         self.batch.errorReplies += self.state.reply.errorCount
         self.state.reply.errorCount = 0
         guard !self.batch.isEmpty else { return }

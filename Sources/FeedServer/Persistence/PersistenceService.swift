@@ -1,4 +1,5 @@
 import Foundation
+import CoreMetrics
 import Logging
 import NIOCore
 import NIOSSL
@@ -164,6 +165,8 @@ final class PersistenceService: Service, Sendable {
         persistence.entriesWritten.add(entries, ordering: .relaxed)
         persistence.lastBatchEntries.store(entries, ordering: .relaxed)
         persistence.lastBatchMicroseconds.store(Int(duration / .microseconds(1)), ordering: .relaxed)
+        self.context.metrics.flushDuration.recordNanoseconds(Int64(duration / .nanoseconds(1)))
+        self.context.metrics.flushBatchEntries.record(entries)
         if persistence.isDown.exchange(false, ordering: .relaxed) {
             self.logger.notice(
                 "PostgreSQL is reachable again; committing the journal", metadata: ["journaled": "\(persistence.journal.backlog.entries)"])

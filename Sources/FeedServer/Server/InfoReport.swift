@@ -21,10 +21,10 @@ struct InfoReport {
     /// The sections plain `INFO` shows, in Redis's order.
     static let defaultSections = [
         "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats",
-        "cluster", "keyspace",
+        "cluster", "keyspace", "feed",
     ]
-    /// Sections `INFO all` adds.
-    static let extraSections: [String] = ["feed"]
+    /// Sections `INFO all` and `INFO everything` add, as Redis adds them.
+    static let extraSections: [String] = ["commandstats"]
 
     /// The report for the sections a client asked for (names are case-insensitive;
     /// `default`, `all` and `everything` expand; unknown names add nothing).
@@ -57,7 +57,8 @@ struct InfoReport {
         case "replication": return ("Replication", self.replicationLines())
         case "cpu": return ("CPU", self.cpuLines())
         case "modules": return ("Modules", [])
-        case "errorstats": return ("Errorstats", [])
+        case "errorstats": return ("Errorstats", self.errorLines())
+        case "commandstats": return ("Commandstats", self.commandLines())
         case "cluster": return ("Cluster", [("cluster_enabled", "0")])
         case "keyspace": return ("Keyspace", self.keyspaceLines())
         case "feed": return ("Feed", self.feedLines())
@@ -190,6 +191,35 @@ struct InfoReport {
             ("total_protocol_errors", value(stats.protocolErrors)),
             ("client_output_buffer_limit_disconnections", value(stats.outputLimitDisconnections)),
         ]
+    }
+
+    /// `cmdstat_feed.read:calls=3,usec=42,usec_per_call=14.00,rejected_calls=0,failed_calls=0`
+    /// for each command that has been called (or refused), as Redis 7 prints them.
+    private func commandLines() -> [(String, String)] {
+        self.server.commands.allStats.compactMap { stats in
+            let calls = stats.calls.load(ordering: .relaxed)
+            let rejected = stats.rejectedCalls.load(ordering: .relaxed)
+            let failed = stats.failedCalls.load(ordering: .relaxed)
+            guard calls > 0 || rejected > 0 || failed > 0 else { return nil }
+            let microseconds = stats.nanoseconds.load(ordering: .relaxed) / 1000
+            let perCall = calls == 0 ? 0 : Double(microseconds) / Double(calls)
+            return (
+                "cmdstat_\(stats.name)",
+                "calls=\(calls),usec=\(microseconds),usec_per_call=\(Self.format2(perCall)),rejected_calls=\(rejected),failed_calls=\(failed)"
+            )
+        }
+    }
+
+    /// `errorstat_ERR:count=2`, one line per error code seen.
+    private func errorLines() -> [(String, String)] {
+        self.server.errors.snapshot.map { ("errorstat_\($0.code)", "count=\($0.count)") }
+    }
+
+    /// Two decimals, as Redis prints usec_per_call.
+    static func format2(_ value: Double) -> String {
+        let scaled = Int((value * 100).rounded())
+        let fraction = scaled % 100
+        return "\(scaled / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     private func keyspaceLines() -> [(String, String)] {

@@ -11,6 +11,10 @@ public final class ServerContext: Sendable {
     public let configuration: ServerConfiguration
     let clients = ClientRegistry()
     let stats = ServerStats()
+    /// Prometheus metrics, error replies by code, the slow log.
+    let metrics = FeedMetrics()
+    let errors = ErrorStats()
+    let slowlog: SlowLog
     let commands: CommandTable
     let logger: Logger
     /// Microseconds since the Unix epoch at start-up.
@@ -30,6 +34,8 @@ public final class ServerContext: Sendable {
     /// the listener stops before the journal's last commit.
     public func services(group: any EventLoopGroup) -> [any Service] {
         var services: [any Service] = []
+        // Metrics first, so they answer while PostgreSQL loads and until the last commit.
+        if self.configuration.metricsPort != 0 { services.append(MetricsService(context: self, group: group)) }
         if let persistence = self.persistence { services.append(PersistenceService(context: self, persistence: persistence)) }
         services.append(FeedServerService(context: self, group: group))
         return services
@@ -38,7 +44,9 @@ public final class ServerContext: Sendable {
     public init(configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        self.commands = CommandTable(BuiltinCommands.all + FeedCommands.all)
+        self.commands = CommandTable(BuiltinCommands.all + FeedCommands.all, metrics: self.metrics)
+        self.slowlog = SlowLog(
+            slowerThanMicroseconds: configuration.slowlogSlowerThanMicroseconds, maxLength: configuration.slowlogMaxLength)
         var feed = configuration.feed
         feed.recordsMutations = configuration.persistence == .postgres
         self.feed = SharedFeedEngine(configuration: feed)

@@ -39,7 +39,7 @@ enum CommandCommand {
     ) { call, state in
         let table = call.server.commands
         let specs: [CommandSpec?] =
-            call.count == 2 ? table.topLevel : call.arguments.dropFirst(2).map { table.command($0) }
+            call.count == 2 ? table.topLevel : call.arguments.dropFirst(2).map { table.command(named: String(buffer: $0)) }
         state.reply.arrayHeader(specs.count)
         for spec in specs {
             if let spec { writeInfo(spec, call: call, reply: &state.reply) } else { state.reply.nullArray() }
@@ -53,7 +53,7 @@ enum CommandCommand {
         arguments: [CommandArgument("command-name", .string, optional: true, multiple: true)]
     ) { call, state in
         let table = call.server.commands
-        let specs = call.count == 2 ? table.topLevel : call.arguments.dropFirst(2).compactMap { table.command($0) }
+        let specs = call.count == 2 ? table.topLevel : call.arguments.dropFirst(2).compactMap { table.command(named: String(buffer: $0)) }
         state.reply.mapHeader(specs.count)
         for spec in specs {
             state.reply.bulk(spec.fullName)

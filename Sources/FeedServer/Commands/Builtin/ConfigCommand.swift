@@ -1,5 +1,6 @@
-/// CONFIG GET / SET / RESETSTAT. Settings are fixed at start-up (flags and
-/// environment), so CONFIG SET refuses with Redis's words for that.
+/// CONFIG GET / SET / RESETSTAT. Most settings are fixed at start-up (flags
+/// and environment), and CONFIG SET refuses them with Redis's words for that;
+/// the slow log's two can change while the server runs.
 enum ConfigCommand {
     static let spec = CommandSpec(
         "config", arity: -2, categories: ["@slow"],
@@ -27,7 +28,7 @@ enum ConfigCommand {
     static let set = CommandSpec(
         "config|set", arity: -4, flags: ["admin", "noscript", "loading", "stale"],
         categories: ["@admin", "@slow", "@dangerous"],
-        summary: "Sets configuration parameters in-flight (none can be changed here; use flags).",
+        summary: "Sets configuration parameters in-flight (the slow log's; the rest are fixed at start-up).",
         since: "2.0.0", group: "server",
         arguments: [
             CommandArgument(
@@ -36,12 +37,30 @@ enum ConfigCommand {
         ]
     ) { call, state in
         guard call.count % 2 == 0 else { return state.reply.error(RedisError.wrongArity("config|set")) }
-        let name = call.string(2)
-        if ConfigParameters.all.contains(where: { $0.name == name.lowercased() }) {
-            state.reply.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
-        } else {
-            state.reply.error("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
+        // Every pair is checked before any is applied, so a bad one changes nothing.
+        var changes: [@Sendable (ServerContext) -> Void] = []
+        var seen: Set<String> = []
+        for index in stride(from: 2, to: call.count, by: 2) {
+            let name = call.string(index)
+            let key = name.lowercased()
+            guard seen.insert(key).inserted else {
+                return state.reply.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - duplicate parameter")
+            }
+            guard let setter = ConfigParameters.settable[key] else {
+                if ConfigParameters.all.contains(where: { $0.name == key }) {
+                    return state.reply.error(
+                        "ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
+                }
+                return state.reply.error("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
+            }
+            switch setter(call.string(index + 1)) {
+            case .success(let apply): changes.append(apply)
+            case .failure(let failure):
+                return state.reply.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(failure.reason)")
+            }
         }
+        for apply in changes { apply(call.server) }
+        state.reply.ok()
     }
 
     static let resetstat = CommandSpec(
@@ -49,7 +68,12 @@ enum ConfigCommand {
         categories: ["@admin", "@slow", "@dangerous"],
         summary: "Resets the server's statistics.", since: "2.0.0", group: "server"
     ) { call, state in
-        call.server.stats.reset(liveClients: call.server.clients.records())
+        let server = call.server
+        server.metrics.resetStatistics(of: server) {
+            server.stats.reset(liveClients: server.clients.records())
+            for stats in server.commands.allStats { stats.reset() }
+            server.errors.reset()
+        }
         state.reply.ok()
     }
 
