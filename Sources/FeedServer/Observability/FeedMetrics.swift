@@ -151,7 +151,10 @@ final class FeedMetrics: Sendable {
             self.counter("feed_net_input_bytes_total", total: traffic.inputBytes, in: &sampled)
             self.counter("feed_net_output_bytes_total", total: traffic.outputBytes, in: &sampled)
             self.counter("feed_error_replies_total", total: traffic.errorReplies, in: &sampled)
-            for (code, count) in errors {
+            // The codes a dashboard plots exist from the start, at 0.
+            var codes = Dictionary(errors, uniquingKeysWith: +)
+            for code in ["ERR", "TRYAGAIN"] where codes[code] == nil { codes[code] = 0 }
+            for (code, count) in codes {
                 self.counter("feed_errors_total", labels: [("code", code)], total: count, in: &sampled)
             }
             for command in commands {
