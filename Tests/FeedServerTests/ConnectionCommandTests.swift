@@ -6,6 +6,18 @@ import RESP
 import Testing
 
 @Suite struct ConnectionCommandTests {
+    /// Replies that end exactly where a 64 KiB chunk was handed to the
+    /// socket must still be flushed (they once waited for the next request).
+    @Test func repliesEndingAtAChunkBoundaryAreFlushed() throws {
+        let client = try TestConnection()
+        let big = String(repeating: "x", count: 70_000)
+        #expect(try client.raw("ECHO", big) == "$70000\r\n\(big)\r\n")
+        var pipeline = ByteBuffer()
+        for _ in 0..<8 { RESPValue.encodeCommand(["ECHO", String(repeating: "y", count: 9_000)], into: &pipeline) }
+        let replies = try client.send(String(buffer: pipeline))
+        #expect(replies.utf8.count == 8 * (9_000 + 9))
+    }
+
     @Test func pingAndEcho() throws {
         let client = try TestConnection()
         #expect(try client.raw("PING") == "+PONG\r\n")

@@ -119,3 +119,17 @@ def test_server_commands_match_redis_shapes(server, redis_server):
         command("QUIT"),
     ]:
         assert exchange(server.port, request, settle=0.1) == exchange(redis_server, request, settle=0.1), request
+
+
+def test_replies_filling_exactly_a_write_chunk_arrive(server):
+    """A batch of replies ending at the 64 KiB point where the server hands
+    a chunk to the socket once waited, unflushed, for the client's next request."""
+    client = server.client()
+    assert client.echo(b"z" * 100_000) == b"z" * 100_000
+    client.execute_command("FEED.FOLLOW", "reader", "writer")
+    client.execute_command("FEED.POST", "writer", "w" * 9_000)
+    pipe = client.pipeline(transaction=False)
+    for _ in range(8):
+        pipe.execute_command("FEED.READ", "reader")
+    replies = pipe.execute()
+    assert len(replies) == 8 and all(len(reply) == 1 for reply in replies)

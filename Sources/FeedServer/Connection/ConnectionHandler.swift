@@ -45,6 +45,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var tally = CommandTally()
     /// When the last command finished (or the read began), in uptime nanoseconds.
     private var timeMark: UInt64 = 0
+    /// True while bytes written to the channel wait for a flush.
+    private var unflushed = false
     /// The last command as last published to the record.
     private var publishedCommand: ObjectIdentifier?
     /// True once the client counts against `--maxclients`.
@@ -295,8 +297,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         for bytes in sendable {
             self.batch.outputBytes += bytes.readableBytes
             context.write(Self.wrapOutboundOut(bytes), promise: nil)
+            self.unflushed = true
         }
-        if flush && !sendable.isEmpty { context.flush() }
+        if flush && self.unflushed {
+            self.unflushed = false
+            context.flush()
+        }
         self.publishBatch()
         if self.pendingReplies.isEmpty && self.closeWhenDrained {
             self.closeWhenDrained = false
@@ -336,11 +342,21 @@ final class ConnectionHandler: ChannelInboundHandler {
             return self.sendPending(context: context, flush: flush)
         }
         let written = self.state.reply.buffer.readableBytes
-        guard written > 0 else { return }
+        guard written > 0 else {
+            // A batch whose replies ended exactly at a chunk boundary was
+            // written without a flush: flush it now.
+            if flush && self.unflushed {
+                self.unflushed = false
+                context.flush()
+            }
+            return
+        }
         self.batch.outputBytes += written
         if flush {
+            self.unflushed = false
             context.writeAndFlush(Self.wrapOutboundOut(self.state.reply.buffer), promise: nil)
         } else {
+            self.unflushed = true
             context.write(Self.wrapOutboundOut(self.state.reply.buffer), promise: nil)
         }
         if self.state.reply.buffer.capacity > Self.replyChunkSize * 2 {
