@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "feed-server", targets: ["feed-server"]),
+        .executable(name: "feed-bench", targets: ["feed-bench"]),
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "Timeline", targets: ["Timeline"]),
     ],
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // The wire: RESP values, the request decoder, the reply encoder. NIOCore only.
@@ -76,6 +78,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The load tool: RESP's client side over SwiftNIO, HdrHistogram latencies.
+        .executableTarget(
+            name: "feed-bench",
+            dependencies: [
+                "RESP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "bench/feed-bench",
             swiftSettings: strictSettings
         ),
         .testTarget(

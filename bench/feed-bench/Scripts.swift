@@ -1,0 +1,75 @@
+import NIOCore
+import RESP
+
+/// Sends a list of commands, counting error replies: graph loading.
+struct CommandListScript: ConnectionScript {
+    let commands: [[String]]
+    var position = 0
+    var errors = 0
+    var firstError: String?
+
+    init(_ commands: [[String]]) { self.commands = commands }
+
+    mutating func next(into buffer: inout ByteBuffer) -> Bool {
+        guard self.position < self.commands.count else { return false }
+        RESPValue.encodeCommand(self.commands[self.position], into: &buffer)
+        self.position += 1
+        return true
+    }
+
+    mutating func reply(_ value: RESPValue, at nanoseconds: UInt64) {
+        if case .error(let message) = value {
+            self.errors += 1
+            self.firstError = self.firstError ?? message
+        }
+    }
+
+    var outcome: (errors: Int, firstError: String?) { (self.errors, self.firstError) }
+}
+
+/// Reads each follower's newest entry once and notes who already shows
+/// `post`: one pass of the celebrity scenario.
+struct VisibilityScript: ConnectionScript {
+    let followers: [String]
+    let post: Int64
+    let dialect: Dialect
+    var position = 0
+    var replies = 0
+    var unseen: [String] = []
+    var lastSeenNanoseconds: UInt64 = 0
+    var errors = 0
+
+    init(followers: [String], post: Int64, dialect: Dialect) {
+        self.followers = followers
+        self.post = post
+        self.dialect = dialect
+    }
+
+    mutating func next(into buffer: inout ByteBuffer) -> Bool {
+        guard self.position < self.followers.count else { return false }
+        RESPValue.encodeCommand(self.dialect.read(self.followers[self.position], count: 1), into: &buffer)
+        self.position += 1
+        return true
+    }
+
+    mutating func reply(_ value: RESPValue, at nanoseconds: UInt64) {
+        let follower = self.followers[self.replies]
+        self.replies += 1
+        if case .integer(let id) = value.elements?.first?.elements?.first, id == self.post {
+            self.lastSeenNanoseconds = max(self.lastSeenNanoseconds, nanoseconds)
+        } else {
+            if case .error = value { self.errors += 1 }
+            self.unseen.append(follower)
+        }
+    }
+
+    var outcome: (unseen: [String], lastSeen: UInt64, errors: Int) { (self.unseen, self.lastSeenNanoseconds, self.errors) }
+}
+
+/// Splits `items` into `parts` slices of nearly equal size.
+func split<T>(_ items: [T], into parts: Int) -> [[T]] {
+    let parts = max(1, min(parts, items.count))
+    var slices: [[T]] = Array(repeating: [], count: parts)
+    for (index, item) in items.enumerated() { slices[index % parts].append(item) }
+    return slices
+}
