@@ -11,7 +11,7 @@ Targets:
 
 Scenarios:
   throughput  closed loop, 50 connections: FEED.POST, then FEED.READ COUNT 50
-  seeds       open loop: 10,000 posts/s and 10,000 reads/s for 60 s (feed-async)
+  seeds       open loop: 10,000 posts/s and 10,000 reads/s for 60 s (feed-none, feed-async)
   celebrity   a 100,000-follower author posts: time until every follower sees it
   push-pull   the same mixed load with every author pushed vs every author pulled
 
@@ -200,6 +200,7 @@ def main():
     parser.add_argument("--celebrity-followers", type=int, default=100000)
     parser.add_argument("--posts-per-user", type=int, default=50, help="posts in the SQL baseline's table")
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--pipeline", type=int, default=16, help="-P of the pipelined throughput runs (1: none)")
     parser.add_argument("--targets", default="sql,redis-lua,feed-none,feed-async")
     parser.add_argument("--out", default=str(RESULTS / "run-all"), help="path prefix of the result files")
     args = parser.parse_args()
@@ -211,11 +212,29 @@ def main():
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="run-all-", dir="/tmp"))
     os.chmod(workdir, 0o755)
     common = ["-c", args.connections, "--duration", args.duration, "--users", args.users]
+    pipelined = ["-P", args.pipeline, *common]
+
+    def throughput(port, dialect, target):
+        """FEED.POST, then FEED.READ COUNT 50: without pipelining, then with -P."""
+        results["throughput"][target] = {
+            "post": bench.workload(port, dialect, "--workload", "posts", *common)["kinds"]["post"],
+            "read": bench.workload(port, dialect, "--workload", "reads", "--count", 50, *common)["kinds"]["read"],
+        }
+        if args.pipeline > 1:
+            results["pipelined"][target] = {
+                "post": bench.workload(port, dialect, "--workload", "posts", *pipelined)["kinds"]["post"],
+                "read": bench.workload(port, dialect, "--workload", "reads", "--count", 50, *pipelined)["kinds"]["read"],
+            }
     results = {
         "machine": {"cores": os.cpu_count(), "system": platform.platform(), "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)},
         "settings": vars(args), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "throughput": {}, "setup": {}, "celebrity": {}, "push_pull": {}, "seeds": None,
+        "throughput": {}, "pipelined": {}, "setup": {}, "celebrity": {}, "push_pull": {}, "seeds": {},
     }
+
+    def seeds_run(port):
+        return bench.workload(
+            port, "feed", "--workload", "mix", "--read-ratio", 0.5, "--rate", 20000, "--count", 50,
+            "-c", args.connections, "--duration", args.seeds_duration, "--users", args.users)
 
     def feed_server(name, *flags):
         port = free_port()
@@ -253,10 +272,7 @@ def main():
                 subprocess.run(["redis-cli", "-p", str(port), "-x", "FUNCTION", "LOAD", "REPLACE"], check=True,
                                stdin=open(BASELINES / "feed.lua", "rb"), capture_output=True)
                 results["setup"]["redis-lua"] = bench.load(port, "redis-lua", graph)
-                results["throughput"]["redis-lua"] = {
-                    "post": bench.workload(port, "redis-lua", "--workload", "posts", *common)["kinds"]["post"],
-                    "read": bench.workload(port, "redis-lua", "--workload", "reads", "--count", 50, *common)["kinds"]["read"],
-                }
+                throughput(port, "redis-lua", "redis-lua")
                 results["celebrity"]["Redis + Lua functions (pull: over the threshold)"] = bench.celebrity(port, "redis-lua", args.celebrity_followers)
             finally:
                 redis.stop()
@@ -266,10 +282,8 @@ def main():
             server = feed_server("feed-none", "--persistence", "none")
             try:
                 results["setup"]["feed-none"] = bench.load(server.port, "feed", graph)
-                results["throughput"]["feed-none"] = {
-                    "post": bench.workload(server.port, "feed", "--workload", "posts", *common)["kinds"]["post"],
-                    "read": bench.workload(server.port, "feed", "--workload", "reads", "--count", 50, *common)["kinds"]["read"],
-                }
+                throughput(server.port, "feed", "feed-none")
+                results["seeds"]["memory only"] = seeds_run(server.port)
                 results["celebrity"]["feed-none (pull: over the celebrity threshold)"] = bench.celebrity(
                     server.port, "feed", args.celebrity_followers)
             finally:
@@ -298,15 +312,10 @@ def main():
             server = feed_server("feed-async", "--persistence", "postgres", "--data-dir", data)
             try:
                 results["setup"]["feed-async"] = bench.load(server.port, "feed", graph)
-                results["throughput"]["feed-async"] = {
-                    "post": bench.workload(server.port, "feed", "--workload", "posts", *common)["kinds"]["post"],
-                    "read": bench.workload(server.port, "feed", "--workload", "reads", "--count", 50, *common)["kinds"]["read"],
-                }
+                throughput(server.port, "feed", "feed-async")
                 subprocess.run(["redis-cli", "-p", str(server.port), "FEED.SYNC", "120000"], check=True, capture_output=True)
                 # The seeds' target: 10,000 posts/s with as many reads, open loop.
-                results["seeds"] = bench.workload(
-                    server.port, "feed", "--workload", "mix", "--read-ratio", 0.5, "--rate", 20000, "--count", 50,
-                    "-c", args.connections, "--duration", args.seeds_duration, "--users", args.users)
+                results["seeds"]["PostgreSQL async"] = seeds_run(server.port)
             finally:
                 server.stop()
     finally:
@@ -350,11 +359,27 @@ def report(results, args):
         lines.append(f"| {TARGET_LABELS.get(target, target)} | {post['requestsPerSecond']:,.0f} | {post['p50']:.3f} | {post['p95']:.3f} | "
                      f"{post['p99']:.3f} | {read['requestsPerSecond']:,.0f} | {read['p50']:.3f} | {read['p95']:.3f} | {read['p99']:.3f} |")
     lines.append("")
+    if results["pipelined"]:
+        lines.append(f"Pipelined (-P {args.pipeline}, {args.connections} connections): the maximum each target reaches when "
+                     "round trips are not the limit.")
+        lines.append("")
+        lines.append("| target | FEED.POST req/s | p99 ms | FEED.READ COUNT 50 req/s | p99 ms |")
+        lines.append("|---|---:|---:|---:|---:|")
+        for target, figures in results["pipelined"].items():
+            post, read = figures["post"], figures["read"]
+            lines.append(f"| {TARGET_LABELS.get(target, target)} | {post['requestsPerSecond']:,.0f} | {post['p99']:.3f} | "
+                         f"{read['requestsPerSecond']:,.0f} | {read['p99']:.3f} |")
+        lines.append("")
     throughput = results["throughput"]
     if "feed-none" in throughput and "redis-lua" in throughput:
         feed, lua = throughput["feed-none"], throughput["redis-lua"]
         lines.append(f"- FEED.POST: feed-server (memory) / Redis + Lua = **{ratio(feed['post']['requestsPerSecond'], lua['post']['requestsPerSecond'])}** (goal 30×)")
         lines.append(f"- FEED.READ: feed-server (memory) / Redis + Lua = **{ratio(feed['read']['requestsPerSecond'], lua['read']['requestsPerSecond'])}** (goal 25×)")
+    pipelined = results["pipelined"]
+    if "feed-none" in pipelined and "redis-lua" in pipelined:
+        feed, lua = pipelined["feed-none"], pipelined["redis-lua"]
+        lines.append(f"- Pipelined (-P {args.pipeline}): FEED.POST **{ratio(feed['post']['requestsPerSecond'], lua['post']['requestsPerSecond'])}**, "
+                     f"FEED.READ **{ratio(feed['read']['requestsPerSecond'], lua['read']['requestsPerSecond'])}** the Redis + Lua baseline")
     if "feed-async" in throughput and "redis-lua" in throughput:
         feed, lua = throughput["feed-async"], throughput["redis-lua"]
         lines.append(f"- With PostgreSQL async: FEED.POST {ratio(feed['post']['requestsPerSecond'], lua['post']['requestsPerSecond'])}, "
@@ -367,16 +392,16 @@ def report(results, args):
                              f"**{ratio(sql_p95, throughput[target]['read']['p95'])}** lower (goal 100×)")
     lines.append("")
     if results["seeds"]:
-        seeds = results["seeds"]
-        lines.append(f"## The seeds' target: 10,000 posts/s with 10,000 reads/s, open loop, {seeds['seconds']:.0f} s (feed-server, PostgreSQL async)")
+        lines.append(f"## The seeds' target: 10,000 posts/s with 10,000 reads/s, open loop, {args.seeds_duration:g} s")
         lines.append("")
-        lines.append("Latency measured from each request's intended send time (no coordinated omission).")
+        lines.append(f"{args.connections} connections; latency measured from each request's intended send time (no coordinated omission).")
         lines.append("")
-        lines.append("| request | sent | req/s | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | errors |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for kind, figures in sorted(seeds["kinds"].items()):
-            lines.append(f"| {kind} | {figures['requests']:,} | {figures['requestsPerSecond']:,.0f} | {figures['p50']:.3f} | {figures['p95']:.3f} | "
-                         f"{figures['p99']:.3f} | {figures['p999']:.3f} | {figures['max']:.3f} | {figures['errors']} |")
+        lines.append("| feed-server | request | sent | req/s | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | errors |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for threads, seeds in results["seeds"].items():
+            for kind, figures in sorted(seeds["kinds"].items()):
+                lines.append(f"| {threads} | {kind} | {figures['requests']:,} | {figures['requestsPerSecond']:,.0f} | {figures['p50']:.3f} | "
+                             f"{figures['p95']:.3f} | {figures['p99']:.3f} | {figures['p999']:.3f} | {figures['max']:.3f} | {figures['errors']} |")
         lines.append("")
     if results["celebrity"]:
         lines.append(f"## A celebrity with {args.celebrity_followers:,} followers posts")
@@ -409,7 +434,7 @@ def report(results, args):
         lines.append(f"- {TARGET_LABELS.get(target, target)}: {text}")
     lines.append("")
     lines.append(f"Command: `bench/run-all` ({results['started']} – {results['finished']}). Plots: run-all-throughput.png, "
-                 "run-all-read-latency.png, run-all-post-latency.png.")
+                 "run-all-read-latency.png, run-all-post-latency.png, run-all-seeds-latency.png.")
     return "\n".join(lines) + "\n"
 
 
@@ -437,19 +462,26 @@ def plot(results, out):
     figure.tight_layout()
     figure.savefig(f"{out}-throughput.png", dpi=110)
     plt.close(figure)
-    for kind, title in [("read", "FEED.READ COUNT 50"), ("post", "FEED.POST")]:
+    curves = {kind: {TARGET_LABELS.get(t, t): throughput[t][kind]["distribution"] for t in targets} for kind in ("read", "post")}
+    titles = {"read": "FEED.READ COUNT 50 latency by percentile, closed loop at maximum throughput",
+              "post": "FEED.POST latency by percentile, closed loop at maximum throughput"}
+    if results["seeds"]:
+        curves["seeds"] = {f"{kind}, {threads}": seeds["kinds"][kind]["distribution"]
+                           for threads, seeds in results["seeds"].items() for kind in sorted(seeds["kinds"])}
+        titles["seeds"] = "feed-server at 10,000 posts/s + 10,000 reads/s, open loop"
+    for kind, lines_by_label in curves.items():
         figure, axis = plt.subplots(figsize=(8, 5))
-        for target in targets:
-            points = [(p, ms) for p, ms in throughput[target][kind]["distribution"] if p < 100]
+        for label, distribution in lines_by_label.items():
+            points = [(p, ms) for p, ms in distribution if p < 100]
             xs = [1 / (1 - p / 100) for p, _ in points]
-            axis.plot(xs, [max(ms, 0.001) for _, ms in points], marker="o", label=TARGET_LABELS.get(target, target))
+            axis.plot(xs, [max(ms, 0.001) for _, ms in points], marker="o", label=label)
         axis.set_xscale("log")
         axis.set_yscale("log")
         ticks = [1, 2, 10, 100, 1000, 10000]
         axis.set_xticks(ticks)
         axis.set_xticklabels(["p0", "p50", "p90", "p99", "p99.9", "p99.99"])
         axis.set_ylabel("latency, ms (log scale)")
-        axis.set_title(f"{title} latency by percentile, closed loop at maximum throughput")
+        axis.set_title(titles[kind])
         axis.grid(True, which="both", alpha=0.3)
         axis.legend()
         figure.tight_layout()
