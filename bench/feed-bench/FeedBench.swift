@@ -125,7 +125,9 @@ extension FeedBench {
             guard self.connections > 0, self.pipeline > 0, self.duration > 0 else {
                 throw ValidationError("-c, -P and --duration must be positive")
             }
-            if let rate = self.rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+            if let rate = self.rate, !(rate > 0 && Double(self.connections) / rate * 1e9 >= 1) {
+                throw ValidationError("--rate must be positive and at most a billion per connection")
+            }
             let target = self.target.target()
             let progress = Progress()
             let start = NIODeadline.now().uptimeNanoseconds + 50_000_000

@@ -74,6 +74,8 @@ def test_table_progress_and_follow_churn(server):
 def test_bad_arguments_are_refused():
     result = bench("run", "--workload", "nope", check=False)
     assert result.returncode != 0 and "--workload must be one of" in result.stderr
+    result = bench("run", "--rate", 0, check=False)
+    assert result.returncode != 0 and "--rate must be positive" in result.stderr
     result = bench("run", "--port", free_port(), "--duration", 1, check=False)
     assert result.returncode != 0 and "cannot connect" in result.stderr
 
