@@ -48,7 +48,7 @@ public struct FeedEngine: Sendable {
         var pushed: Bool
     }
 
-    var posts: [UInt64: PostRecord] = [:]
+    var posts = PostIndex<PostRecord>()
     var likers: [UInt64: Set<UInt32>] = [:]
     public internal(set) var bodies: PostBodyCache
 

@@ -9,7 +9,7 @@
 /// hand last passed. A body read recently survives; one never read again
 /// goes first.
 ///
-/// Bodies live in one array of nodes, so the cache is a handful of
+/// Bodies live in one chunked array of nodes, so the cache is a handful of
 /// allocations however many it holds. It has no index of its own: the engine
 /// keeps each post's slot in the post's record, so reading a body costs no
 /// second hash lookup.
@@ -35,7 +35,7 @@ public struct PostBodyCache: Sendable {
     public private(set) var misses = 0
     public private(set) var evictions = 0
 
-    private var nodes: ContiguousArray<Node> = []
+    private var nodes = ChunkedArray<Node>()
     private var freeSlots: [Slot] = []
     private var hand = 0
 
