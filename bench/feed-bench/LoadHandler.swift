@@ -114,11 +114,7 @@ final class LoadHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = Self.unwrapInboundIn(data)
-        if var unread = self.unread {
-            unread.writeBuffer(&bytes)
-            bytes = unread
-        }
+        var bytes = self.unread.merging(Self.unwrapInboundIn(data))
         let now = NIODeadline.now().uptimeNanoseconds
         var replies = 0
         do {

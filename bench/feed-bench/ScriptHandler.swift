@@ -49,11 +49,7 @@ final class ScriptHandler<Script: ConnectionScript>: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = Self.unwrapInboundIn(data)
-        if var unread = self.unread {
-            unread.writeBuffer(&bytes)
-            bytes = unread
-        }
+        var bytes = self.unread.merging(Self.unwrapInboundIn(data))
         let now = NIODeadline.now().uptimeNanoseconds
         do {
             while let value = try self.decoder.next(&bytes) {
@@ -89,4 +85,15 @@ final class ScriptHandler<Script: ConnectionScript>: ChannelInboundHandler {
 struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+extension Optional where Wrapped == ByteBuffer {
+    /// Appends a read to the bytes left over from the last one (a reply split
+    /// across reads) and returns what there is to parse, leaving nil behind.
+    mutating func merging(_ bytes: ByteBuffer) -> ByteBuffer {
+        guard var unread = self.take() else { return bytes }
+        var bytes = bytes
+        unread.writeBuffer(&bytes)
+        return unread
+    }
 }

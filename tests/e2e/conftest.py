@@ -3,6 +3,7 @@ redis-server) on loopback, each on a free port, each stopped by pid at the end
 of its test. Every process runs under `timeout`, so none outlives a killed
 test run by more than a few minutes."""
 
+import contextlib
 import os
 import pathlib
 import re
@@ -150,13 +151,13 @@ def free_port():
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def redis_server():
-    """A stock redis-server on loopback, the reference for byte-exact replies."""
+@contextlib.contextmanager
+def stock_redis(prefix):
+    """A stock redis-server of its own on loopback; yields its port."""
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
     port = free_port()
-    workdir = tempfile.mkdtemp(prefix="redis-ref-")
+    workdir = tempfile.mkdtemp(prefix=prefix)
     process = subprocess.Popen(
         ["timeout", "-k", "5", PROCESS_LIFETIME, "redis-server", "--port", str(port), "--bind", "127.0.0.1",
          "--save", "", "--appendonly", "no", "--dir", workdir],
@@ -170,10 +171,19 @@ def redis_server():
                 break
         except redis.ConnectionError:
             time.sleep(0.05)
-    yield port
-    process.terminate()
-    process.wait(20)
-    shutil.rmtree(workdir, ignore_errors=True)
+    try:
+        yield port
+    finally:
+        process.terminate()
+        process.wait(20)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A stock redis-server on loopback, the reference for byte-exact replies."""
+    with stock_redis("redis-ref-") as port:
+        yield port
 
 
 def exchange(port, data, settle=0.3):

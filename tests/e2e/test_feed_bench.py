@@ -4,15 +4,12 @@ what it reports must match what the servers counted."""
 
 import json
 import pathlib
-import shutil
 import subprocess
-import tempfile
-import time
 
 import pytest
 import redis
 
-from conftest import BINARY, PROCESS_LIFETIME, ROOT, free_port
+from conftest import BINARY, ROOT, free_port, stock_redis
 
 BENCH = str(pathlib.Path(BINARY).parent / "feed-bench")
 
@@ -104,27 +101,10 @@ def test_celebrity_post_reaches_every_follower(server):
 @pytest.fixture(scope="module")
 def lua_redis():
     """A stock redis-server of its own with bench/baselines/feed.lua loaded."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="redis-lua-")
-    process = subprocess.Popen(
-        ["timeout", "-k", "5", PROCESS_LIFETIME, "redis-server", "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", workdir],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    client.function_load((ROOT / "bench/baselines/feed.lua").read_text(), replace=True)
-    yield port, client
-    process.terminate()
-    process.wait(20)
-    shutil.rmtree(workdir, ignore_errors=True)
+    with stock_redis("redis-lua-") as port:
+        client = redis.Redis(port=port)
+        client.function_load((ROOT / "bench/baselines/feed.lua").read_text(), replace=True)
+        yield port, client
 
 
 def test_redis_lua_baseline_behaves_like_the_feed(lua_redis):

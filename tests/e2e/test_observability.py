@@ -236,4 +236,3 @@ def test_ops_files_are_valid_and_name_real_metrics(start_server, tmp_path):
     named = {re.sub(r"_(bucket|sum|count)$", "", name) for text in queries for name in re.findall(r"\b(feed_[a-z_]+|process_[a-z_]+)", text)}
     assert named and named <= exported, named - exported
     assert len(dashboard["panels"]) >= 10
-    assert {panel["gridPos"]["y"] for panel in dashboard["panels"]}  # laid out
