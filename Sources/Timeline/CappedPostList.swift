@@ -80,6 +80,19 @@ public struct CappedPostList: Sendable, Equatable {
         return before - self.ids.count
     }
 
+    /// Removes every id below `floor`; returns how many.
+    @discardableResult
+    public mutating func removeAll(below floor: UInt64) -> Int {
+        let end = self.firstIndex(notBelow: floor)
+        guard end > 0 else { return 0 }
+        self.ids.removeFirst(end)
+        return end
+    }
+
+    /// Removes the oldest id.
+    @discardableResult
+    public mutating func removeOldest() -> UInt64? { self.ids.popFirst() }
+
     public func contains(_ id: UInt64) -> Bool {
         let position = self.firstIndex(notBelow: id)
         return position < self.ids.count && self.ids[position] == id

@@ -16,13 +16,66 @@ public struct FeedCounters: Sendable, Equatable {
     public var celebrityListsMerged = 0
     /// Timelines rebuilt from the authors' lists on a read.
     public var timelineRebuilds = 0
+    /// Reads (and FEED.POSTS) that had to continue in the store.
+    public var storeContinuations = 0
+    /// Commands that had to fetch a post, its likers or a count from the store first.
+    public var storeFaults = 0
 
     public init() {}
+}
+
+/// What eviction has let go since start-up (INFO's `evicted_*`).
+public struct EvictionCounters: Sendable, Equatable {
+    /// Post records (and their likers) dropped from memory.
+    public var posts = 0
+    /// Timelines dropped to make room.
+    public var timelines = 0
+    /// Like sets dropped from memory (counts stay with the post).
+    public var likeSets = 0
+    /// Bodies dropped to make room (besides the body cache's own budget).
+    public var bodies = 0
+    /// Calls that found nothing more to evict.
+    public var exhausted = 0
+
+    public init() {}
+}
+
+/// Running totals of what the engine holds, kept as it changes so that
+/// INFO and a metrics scrape read them in O(1) under the engine lock.
+struct MemoryUsage: Sendable, Equatable {
+    var users = 0
+    var records = 0
+    var nameBytes = 0
+    var residentTimelines = 0
+    var timelineEntries = 0
+    var recentEntries = 0
+    var followGraphBytes = 0
+    var likeSets = 0
+    var likers = 0
+}
+
+/// Estimated bytes per item, for the running totals and for eviction's
+/// reckoning of what it freed. Measured against the allocator with
+/// bench/memory-bound (docs/adr/0009-memory-is-a-cache.md).
+enum MemoryCost {
+    /// A post id in a ring buffer, with a quarter spare on average.
+    static let listEntry = 10
+    /// A ring buffer's allocation header.
+    static let list = 48
+    /// A post record in its dictionary, at the dictionaries' load factor.
+    static let record = 56
+    /// A like set's dictionary entry and set header.
+    static let likeSet = 96
+    /// A user in a like set.
+    static let liker = 8
+    /// A user's arrays, dictionary entry and string header, besides the name.
+    static let user = 160
 }
 
 /// The engine's size, for INFO's feed section and memory metrics.
 public struct FeedSummary: Sendable, Equatable {
     public var users = 0
+    /// Post records in memory.
     public var posts = 0
     public var follows = 0
     public var residentTimelines = 0
@@ -40,7 +93,20 @@ public struct FeedSummary: Sendable, Equatable {
     public var followGraphBytes = 0
     public var postMetadataBytes = 0
     public var postBodyBytes = 0
+    public var likeBytes = 0
+    public var userBytes = 0
     public var timelineEntries = 0
+    public var recentEntries = 0
+    /// Likes sets in memory.
+    public var likeSets = 0
+    /// Posts deleted lately and remembered so the store cannot bring them back.
+    public var rememberedDeletes = 0
 
     public init() {}
+
+    /// Everything above, in bytes.
+    public var totalBytes: Int {
+        self.timelineBytes + self.recentPostBytes + self.followGraphBytes + self.postMetadataBytes + self.postBodyBytes
+            + self.likeBytes + self.userBytes
+    }
 }

@@ -1,6 +1,7 @@
 extension FeedEngine {
     /// FEED.FOLLOW: true when new. The followee's recent posts (up to
-    /// `backfillCount`) are copied into the follower's timeline.
+    /// `backfillCount`) are copied into the follower's timeline; if the
+    /// followee has older ones, the timeline's floor rises above them.
     public mutating func follow(follower followerName: String, followee followeeName: String, now: Int64) throws(FeedError)
         -> Bool
     {
@@ -9,16 +10,45 @@ extension FeedEngine {
         guard followerName != followeeName else { throw .followSelf }
         let follower = self.intern(followerName, now: now)
         let followee = self.intern(followeeName, now: now)
-        guard self.following[Int(follower)].insert(followee) else { return false }
-        self.followers[Int(followee)].insert(follower)
-        self.followCount += 1
-        if self.followers[Int(followee)].count == self.configuration.celebrityThreshold { self.celebrityCount += 1 }
-        if self.timelines[Int(follower)] != nil {
-            let recent = self.recentPosts[Int(followee)].ascending.suffix(self.configuration.backfillCount)
-            self.timelines[Int(follower)]!.merge(ascending: Array(recent), cap: self.configuration.timelineCap)
-        }
+        guard self.addFollow(follower: follower, followee: followee) else { return false }
+        if self.timelines[Int(follower)] != nil { self.backfill(follower, from: followee) }
         self.record(.followed(follower: follower, followee: followee))
         return true
+    }
+
+    /// Adds the edge both ways, keeping the counts; false if it was there.
+    mutating func addFollow(follower: UInt32, followee: UInt32) -> Bool {
+        let before = self.following[Int(follower)].estimatedBytes + self.followers[Int(followee)].estimatedBytes
+        guard self.following[Int(follower)].insert(followee) else { return false }
+        self.followers[Int(followee)].insert(follower)
+        self.usage.followGraphBytes +=
+            self.following[Int(follower)].estimatedBytes + self.followers[Int(followee)].estimatedBytes - before
+        self.followCount += 1
+        if self.followers[Int(followee)].count == self.configuration.celebrityThreshold { self.celebrityCount += 1 }
+        return true
+    }
+
+    /// Copies the followee's newest posts into a resident timeline.
+    mutating func backfill(_ follower: UInt32, from followee: UInt32) {
+        let list = self.recentPosts[Int(followee)]
+        let listFloor = self.recentFloor(followee)
+        let copied = list.ascending.suffix(self.configuration.backfillCount)
+        let before = self.timelines[Int(follower)]!.count
+        let wasFull = before >= self.configuration.timelineCap
+        let floorBefore = self.timelineFloor(follower)
+        self.timelines[Int(follower)]!.merge(ascending: Array(copied), cap: self.configuration.timelineCap)
+        let after = self.timelines[Int(follower)]!
+        self.usage.timelineEntries += after.count - before
+        // Complete above: what it was, where the merge cut, and where the followee's copied posts end.
+        var floor = floorBefore
+        if wasFull || after.count >= self.configuration.timelineCap, let oldest = after.oldest { floor = Swift.max(floor, oldest) }
+        if copied.count < list.count, let first = copied.first {
+            floor = Swift.max(floor, first)
+        } else {
+            floor = Swift.max(floor, listFloor)
+        }
+        self.users[Int(follower)].timelineFloor = floorBefore
+        self.raiseTimelineFloor(follower, to: floor)
     }
 
     /// FEED.UNFOLLOW: true when the follow existed. The followee's posts leave
@@ -28,14 +58,26 @@ extension FeedEngine {
         try self.validate(user: followeeName)
         guard followerName != followeeName else { throw .followSelf }
         guard let follower = self.numbers[followerName], let followee = self.numbers[followeeName],
-            self.following[Int(follower)].remove(followee)
+            self.following[Int(follower)].contains(followee)
         else { return false }
+        let before = self.following[Int(follower)].estimatedBytes + self.followers[Int(followee)].estimatedBytes
         if self.followers[Int(followee)].count == self.configuration.celebrityThreshold { self.celebrityCount -= 1 }
+        self.following[Int(follower)].remove(followee)
         self.followers[Int(followee)].remove(follower)
+        self.usage.followGraphBytes +=
+            self.following[Int(follower)].estimatedBytes + self.followers[Int(followee)].estimatedBytes - before
         self.followCount -= 1
-        if self.timelines[Int(follower)] != nil {
+        if let timeline = self.timelines[Int(follower)] {
+            // A post memory no longer describes may be the followee's: then
+            // the timeline cannot be kept exact, and is rebuilt on the next read.
             let posts = self.posts
-            self.timelines[Int(follower)]!.removeAll { posts[$0]?.author == followee }
+            if timeline.ascending.contains(where: { posts[$0] == nil }) {
+                self.dropTimelineInternal(follower)
+            } else {
+                self.users[Int(follower)].timelineFloor = self.timelineFloor(follower)
+                let removed = self.timelines[Int(follower)]!.removeAll { posts[$0]?.author == followee }
+                self.usage.timelineEntries -= removed
+            }
         }
         self.record(.unfollowed(follower: follower, followee: followee))
         return true

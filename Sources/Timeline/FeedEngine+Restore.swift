@@ -1,73 +1,120 @@
-/// Rebuilding the engine from the store at start-up. None of these record
-/// mutations: the state already is in the store.
+/// Filling memory from the store: at start-up (users, follows, the newest
+/// posts), and whenever a command needs what only the store has. None of
+/// these record mutations: the store already has what they add.
 extension FeedEngine {
-    /// Recreates the user with dense number `number`. Numbers must come in
-    /// ascending order; a gap (which the store should never have) is filled
-    /// with placeholder users no name resolves to, so later numbers still
-    /// match the store's.
-    public mutating func restoreUser(number: UInt32, name: String, now: Int64) {
-        precondition(Int(number) >= self.names.count, "users must be restored in ascending order")
-        while self.names.count < Int(number) { self.appendUser(name: "", now: now) }
-        self.numbers[name] = number
-        self.appendUser(name: name, now: now)
+    /// Start-up: the store's history ends at `baseline`. Ids continue above
+    /// it, and users restored from here on have their older posts in the
+    /// store only, until `installRecent` brings them in.
+    public mutating func beginRestore(_ baseline: StoreBaseline) {
+        self.restoredBelow = baseline.maxPostID &+ 1
+        self.ids.advance(past: baseline.maxPostID)
+        self.durablePostID = Swift.max(self.durablePostID, baseline.maxPostID)
     }
 
-    private mutating func appendUser(name: String, now: Int64) {
-        self.names.append(name)
-        self.following.append(FollowSet())
-        self.followers.append(FollowSet())
-        self.timelines.append(nil)
-        self.recentPosts.append(CappedPostList())
-        self.unpushedRecent.append(0)
-        self.lastActive.append(now)
-        self.postCounts.append(0)
+    /// A user the store has. Returns their number (this process's own).
+    @discardableResult
+    public mutating func restoreUser(name: String, now: Int64) -> UInt32 {
+        if let number = self.numbers[name] { return number }
+        var state = UserState()
+        state.recentFloor = self.restoredBelow
+        state.postCountBase = self.restoredBelow > 0 ? -1 : 0
+        return self.appendUser(name: name, now: now, state: state)
     }
 
     /// Recreates a follow between two restored users.
     public mutating func restoreFollow(follower: UInt32, followee: UInt32) {
-        guard Int(follower) < self.names.count, Int(followee) < self.names.count, follower != followee,
-            self.following[Int(follower)].insert(followee)
-        else { return }
-        self.followers[Int(followee)].insert(follower)
-        self.followCount += 1
-        if self.followers[Int(followee)].count == self.configuration.celebrityThreshold { self.celebrityCount += 1 }
+        guard Int(follower) < self.names.count, Int(followee) < self.names.count, follower != followee else { return }
+        _ = self.addFollow(follower: follower, followee: followee)
     }
 
-    /// Recreates a live post's record (every live post has one, so DELETE and
-    /// LIKE work for any post); its body is added with `restoreRecentPost`.
-    public mutating func restorePost(id: UInt64, author: UInt32) {
-        guard Int(author) < self.names.count, self.posts[id] == nil else { return }
-        self.posts[id] = PostRecord(author: author, likes: 0, bodySlot: -1, pushed: true)
-        self.postCounts[Int(author)] += 1
-        self.ids.advance(past: id)
+    /// Adds an author's posts from the store: `posts` are every live post
+    /// of theirs with an id in `from..<below`, newest first. Their recent
+    /// list then reaches down to `from` (if it still reached `below`: when
+    /// eviction trimmed it meanwhile, nothing changes). Returns whether it did.
+    @discardableResult
+    public mutating func installRecent(author name: String, posts: [StoredPost], from: UInt64, below: UInt64) -> Bool {
+        guard let author = self.numbers[name] else { return false }
+        return self.installRecent(author: author, posts: posts, from: from, below: below)
     }
 
-    /// Recreates an author's live posts at once: their records, and their
-    /// recent list (a capped insert keeps the newest, whatever the order).
-    public mutating func restorePosts(author: UInt32, ids: [UInt64]) {
-        guard Int(author) < self.names.count else { return }
-        let cap = self.configuration.recentPostsCap
-        for id in ids where self.posts[id] == nil {
-            self.posts[id] = PostRecord(author: author, likes: 0, bodySlot: -1, pushed: true)
-            self.postCounts[Int(author)] += 1
-            self.recentPosts[Int(author)].insert(id, cap: cap)
-            self.ids.advance(past: id)
+    @discardableResult
+    public mutating func installRecent(author: UInt32, posts: [StoredPost], from: UInt64, below: UInt64) -> Bool {
+        guard Int(author) < self.names.count else { return false }
+        let floor = self.recentFloor(author)
+        guard floor <= below, from < floor else { return false }
+        // Those below the list's floor are new to it; the rest it has (or they were deleted).
+        let incoming = posts.reversed().filter { $0.id >= from && $0.id < floor && !self.deleted.contains($0.id) }
+        let countBefore = self.recentPosts[Int(author)].count
+        if !incoming.isEmpty {
+            self.recentPosts[Int(author)].merge(ascending: incoming.map(\.id), cap: self.configuration.recentPostsCap)
+        }
+        self.users[Int(author)].recentFloor = from
+        let list = self.recentPosts[Int(author)]
+        self.usage.recentEntries += list.count - countBefore
+        for post in incoming where list.contains(post.id) {
+            if self.posts[post.id] != nil {
+                self.posts[post.id]!.outsideRecent = false
+                continue
+            }
+            let slot = self.storeBody(post.id, post.body)
+            self.posts[post.id] = PostRecord(
+                author: author, likes: UInt32(clamping: post.likes), bodySlot: slot, pushed: true, outsideRecent: false)
+            self.usage.records += 1
+        }
+        return true
+    }
+
+    /// Lowers every recent list's floor to `from` where it is at most
+    /// `below`: the store holds no live post of theirs in between (after
+    /// installing the store's newest posts, `from` being the oldest of them).
+    public mutating func lowerRecentFloors(to from: UInt64, whereAtMost below: UInt64) {
+        for author in self.users.indices {
+            let floor = self.recentFloor(UInt32(author))
+            if floor <= below && from < floor { self.users[author].recentFloor = from }
         }
     }
 
-    /// Adds a restored post to its author's recent list, with its body cached.
-    /// Timelines are rebuilt from these lists on first read, so restored posts
-    /// count as pushed.
-    public mutating func restoreRecentPost(id: UInt64, body: String) {
-        guard let record = self.posts[id] else { return }
-        self.recentPosts[Int(record.author)].insert(id, cap: self.configuration.recentPostsCap)
-        self.cacheBody(id, body: body)
+    /// Drops the timelines whose floor is above `floor` (built before the
+    /// recent lists reached down that far): their next read rebuilds them deeper.
+    public mutating func dropTimelines(floorAbove floor: UInt64) {
+        for user in self.timelines.indices where self.timelines[user] != nil && self.timelineFloor(UInt32(user)) > floor {
+            self.dropTimelineInternal(UInt32(user))
+        }
     }
 
-    /// Recreates a like.
-    public mutating func restoreLike(user: UInt32, post: UInt64) {
-        guard Int(user) < self.names.count, self.posts[post] != nil else { return }
-        if self.likers[post, default: []].insert(user).inserted { self.posts[post]!.likes += 1 }
+    /// Adds the record of a post memory does not hold, from the store, for
+    /// the command that needed it. False if memory holds it or it was deleted.
+    @discardableResult
+    public mutating func installPost(_ post: StoredPost, now: Int64) -> Bool {
+        guard self.posts[post.id] == nil, !self.deleted.contains(post.id) else { return false }
+        let author = self.restoreUser(name: post.author, now: now)
+        self.posts[post.id] = PostRecord(
+            author: author, likes: UInt32(clamping: post.likes), bodySlot: -1, pushed: true, outsideRecent: true)
+        self.usage.records += 1
+        self.outsideRecent.append(post.id)
+        self.counters.storeFaults += 1
+        return true
+    }
+
+    /// Adds who liked a post, from the store, if memory does not know yet.
+    /// The count becomes theirs.
+    public mutating func installLikers(post id: UInt64, likers: [String], now: Int64) {
+        guard self.posts[id] != nil, self.likers[id] == nil else { return }
+        var users = Set<UInt32>()
+        users.reserveCapacity(likers.count)
+        for name in likers { users.insert(self.restoreUser(name: name, now: now)) }
+        self.likers[id] = LikeState(users: users, sequence: 0)
+        self.posts[id]!.likes = UInt32(clamping: users.count)
+        self.usage.likeSets += 1
+        self.usage.likers += users.count
+    }
+
+    /// Sets how many live posts the user had in the store when this process
+    /// started (what `StoreBaseline` says counts as before).
+    public mutating func installPostCount(user name: String, count: Int) {
+        guard let user = self.numbers[name], self.users[Int(user)].postCountBase < 0 else { return }
+        self.users[Int(user)].postCountBase = Int32(clamping: count)
+        self.counters.storeFaults += 1
     }
 
     /// Puts a body read back from the store into the cache, if the post is
@@ -75,9 +122,14 @@ extension FeedEngine {
     @discardableResult
     public mutating func cacheBody(_ id: UInt64, body: String) -> Bool {
         guard let record = self.posts[id], record.bodySlot < 0 else { return false }
-        let stored = self.bodies.insert(id, body: body)
-        for evicted in stored.evicted { self.posts[evicted.id]?.bodySlot = -1 }
-        self.posts[id]?.bodySlot = stored.slot
+        let slot = self.storeBody(id, body)
+        self.posts[id]?.bodySlot = slot
         return true
+    }
+
+    /// The store ids of users are not the engine's: the names of users by
+    /// number, for a store query.
+    public func names(of users: [UInt32]) -> [String] {
+        users.filter { Int($0) < self.names.count }.map { self.names[Int($0)] }
     }
 }

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// The feed engine: users, the follow graph, posts, timelines, and the
 /// hybrid fan-out between them.
 ///
@@ -8,18 +10,32 @@
 ///
 /// Users are interned to dense 32-bit numbers on first sight and their state
 /// is kept in parallel arrays indexed by that number, so the hot loops (fan
-/// out to 5,000 followers, merge a read) walk contiguous memory.
+/// out to 5,000 followers, merge a read) walk contiguous memory. The numbers
+/// are this process's own: the store keys users by an id it assigns
+/// (docs/adr/0009-memory-is-a-cache.md).
+///
+/// Memory is a cache of the store (when there is one). Every post list the
+/// engine keeps — a user's timeline, an author's recent posts — has a floor:
+/// it holds every post it should with an id at or above its floor, and says
+/// nothing below it. A read takes from memory down to the highest floor that
+/// applies and asks the store for the rest (`StoreContinuation`). Eviction
+/// raises floors and drops what the store can give back; it never drops what
+/// the store does not have yet (a post, a like or a delete not yet durable).
 ///
 /// Invariants:
-/// - A resident timeline is complete: it holds, newest first, every live post
-///   it should under the caps, except posts of pulled authors, which reads
-///   merge in. A timeline that cannot be kept complete (its owner went
-///   inactive) is dropped and rebuilt on the next read.
+/// - A resident timeline holds exactly the reader's feed posts at or above
+///   its floor, newest first, except posts of pulled authors, which reads
+///   merge in. A timeline that cannot be kept so (its owner went inactive,
+///   an unfollow met posts memory no longer describes) is dropped and
+///   rebuilt on the next read.
+/// - A recent list holds exactly its author's live posts at or above its
+///   floor, and every post in it has a record.
 /// - A timeline holds a post at most once.
 /// - An author is pulled exactly while their recent list holds a post that
 ///   was not pushed, so a celebrity whose follower count falls below the
 ///   threshold stays pulled until those posts age out: no post becomes
-///   invisible, and nothing is re-bucketed.
+///   invisible, and nothing is re-bucketed. Eviction never trims an unpushed
+///   post from a list.
 public struct FeedEngine: Sendable {
     public let configuration: FeedConfiguration
     var ids: PostIDGenerator
@@ -31,12 +47,27 @@ public struct FeedEngine: Sendable {
     var followers: [FollowSet] = []
     var timelines: [CappedPostList?] = []
     var recentPosts: [CappedPostList] = []
-    /// Posts in the user's recent list that were not pushed to followers.
-    var unpushedRecent: [Int32] = []
-    /// When the user last read (or appeared), in milliseconds.
+    /// When the user last read (or appeared), in milliseconds. Apart from
+    /// `users` because fan-out reads it for every follower.
     var lastActive: [Int64] = []
-    /// Live posts the user has written.
-    var postCounts: [Int32] = []
+    var users: [UserState] = []
+
+    /// What the engine keeps per user besides the lists and the clock.
+    struct UserState: Sendable {
+        /// The recent list holds every live post of the user at or above this id.
+        var recentFloor: UInt64 = 0
+        /// The timeline holds every feed post at or above this id (pulled authors' aside).
+        var timelineFloor: UInt64 = 0
+        /// Posts in the user's recent list that were not pushed to followers.
+        var unpushedRecent: Int32 = 0
+        /// Live posts before this process started, from the store; -1 until asked.
+        var postCountBase: Int32 = 0
+        /// Posts created minus posts deleted by this process.
+        var postCountDelta: Int32 = 0
+        /// CLOCK bits for eviction: set when the timeline or the recent list is read.
+        var timelineReferenced = false
+        var recentReferenced = false
+    }
 
     // Posts.
     struct PostRecord: Sendable {
@@ -46,10 +77,21 @@ public struct FeedEngine: Sendable {
         var bodySlot: PostBodyCache.Slot
         /// False for a celebrity's post, which readers pull instead.
         var pushed: Bool
+        /// Not in its author's recent list: loaded from the store for one
+        /// command, or kept after the list let it go because it was not durable.
+        var outsideRecent: Bool
     }
 
+    /// Records of the posts in recent lists, and of a few others (`outsideRecent`).
     var posts = PostIndex<PostRecord>()
-    var likers: [UInt64: Set<UInt32>] = [:]
+    /// Who liked a post, for the posts whose likers memory knows. A record
+    /// with likes and no entry here has likers only the store knows.
+    var likers: [UInt64: LikeState] = [:]
+    struct LikeState: Sendable {
+        var users: Set<UInt32>
+        /// The mutation that last changed it; it may leave memory once that is durable.
+        var sequence: UInt64
+    }
     public internal(set) var bodies: PostBodyCache
 
     /// Users with a non-zero `unpushedRecent`.
@@ -58,13 +100,42 @@ public struct FeedEngine: Sendable {
     var followCount = 0
 
     public internal(set) var counters = FeedCounters()
+    public internal(set) var evictions = EvictionCounters()
+    var usage = MemoryUsage()
     var mutations: [FeedMutation] = []
+
+    // Durability: what the store already has.
+    /// Mutations recorded so far; the journal numbers them the same way.
+    public internal(set) var sequence: UInt64 = 0
+    /// Every mutation up to this one is in the store.
+    public internal(set) var durableSequence: UInt64 = 0
+    /// Every post with an id up to this one is in the store.
+    public internal(set) var durablePostID: UInt64 = 0
+    /// Posts created and not yet durable, in order: (sequence, id).
+    var pendingPosts = Deque<(sequence: UInt64, id: UInt64)>()
+    /// Posts deleted lately. The store may still return them (the delete is
+    /// not durable yet, or a read of the store began before it was), so every
+    /// store answer is filtered through this set.
+    var deleted: Set<UInt64> = []
+    var deletedQueue = Deque<(id: UInt64, sequence: UInt64, at: Int64)>()
+    /// Records outside recent lists, oldest first, for eviction.
+    var outsideRecent = Deque<UInt64>()
+    /// Eviction's CLOCK hands over users.
+    var timelineHand = 0
+    var recentHand = 0
+
+    /// Restored users' posts before this id are in the store only.
+    var restoredBelow: UInt64 = 0
 
     public init(configuration: FeedConfiguration = FeedConfiguration()) {
         self.configuration = configuration
         self.ids = PostIDGenerator(node: configuration.node)
         self.bodies = PostBodyCache(budgetBytes: configuration.postCacheBytes)
     }
+
+    /// Whether a store stands behind memory: only then can anything it holds
+    /// be evicted and fetched again.
+    var hasStore: Bool { self.configuration.recordsMutations }
 
     // MARK: Users
 
@@ -85,6 +156,13 @@ public struct FeedEngine: Sendable {
     /// The user's number, creating the user if new.
     mutating func intern(_ name: String, now: Int64) -> UInt32 {
         if let number = self.numbers[name] { return number }
+        let number = self.appendUser(name: name, now: now, state: UserState())
+        self.record(.userCreated(user: number, name: name))
+        return number
+    }
+
+    /// Adds a user's arrays; returns the new number.
+    mutating func appendUser(name: String, now: Int64, state: UserState) -> UInt32 {
         let number = UInt32(self.names.count)
         self.numbers[name] = number
         self.names.append(name)
@@ -92,15 +170,18 @@ public struct FeedEngine: Sendable {
         self.followers.append(FollowSet())
         self.timelines.append(nil)
         self.recentPosts.append(CappedPostList())
-        self.unpushedRecent.append(0)
         self.lastActive.append(now)
-        self.postCounts.append(0)
-        self.record(.userCreated(user: number, name: name))
+        self.users.append(state)
+        self.usage.users += 1
+        self.usage.nameBytes += name.utf8.count
         return number
     }
 
     /// The user's number, if the user exists.
     public func number(of name: String) -> UInt32? { self.numbers[name] }
+
+    /// The user's name by number.
+    public func name(of number: UInt32) -> String { self.names[Int(number)] }
 
     public var userCount: Int { self.names.count }
 
@@ -112,44 +193,71 @@ public struct FeedEngine: Sendable {
         self.followers[Int(user)].count >= self.configuration.celebrityThreshold
     }
 
+    // MARK: Floors
+
+    /// The recent list holds every live post of `author` at or above this id.
+    /// A full list says nothing below its oldest post.
+    func recentFloor(_ author: UInt32) -> UInt64 {
+        let list = self.recentPosts[Int(author)]
+        let floor = self.users[Int(author)].recentFloor
+        guard list.count >= self.configuration.recentPostsCap, let oldest = list.oldest else { return floor }
+        return Swift.max(floor, oldest)
+    }
+
+    /// The timeline holds every feed post of `user` at or above this id. A
+    /// full timeline says nothing below its oldest post.
+    func timelineFloor(_ user: UInt32) -> UInt64 {
+        let floor = self.users[Int(user)].timelineFloor
+        guard let timeline = self.timelines[Int(user)], timeline.count >= self.configuration.timelineCap,
+            let oldest = timeline.oldest
+        else { return floor }
+        return Swift.max(floor, oldest)
+    }
+
     // MARK: Mutations
 
     mutating func record(_ mutation: FeedMutation) {
-        if self.configuration.recordsMutations { self.mutations.append(mutation) }
+        guard self.configuration.recordsMutations else { return }
+        self.sequence += 1
+        self.mutations.append(mutation)
     }
 
-    /// Hands over the mutations recorded since the last call, in order.
+    /// Hands over the mutations recorded since the last call, in order. The
+    /// first has sequence number `sequence - count + 1`.
     public mutating func drainMutations() -> [FeedMutation] {
         defer { self.mutations.removeAll(keepingCapacity: true) }
         return self.mutations
     }
 
-    // MARK: Size
-
-    public var summary: FeedSummary {
-        var summary = FeedSummary()
-        summary.users = self.names.count
-        summary.posts = self.posts.count
-        summary.follows = self.followCount
-        summary.celebrities = self.celebrityCount
-        summary.pulledAuthors = self.pulledAuthors.count
-        summary.cachedBodies = self.bodies.count
-        summary.cacheHits = self.bodies.hits
-        summary.cacheMisses = self.bodies.misses
-        summary.cacheEvictions = self.bodies.evictions
-        for timeline in self.timelines {
-            guard let timeline else { continue }
-            summary.residentTimelines += 1
-            summary.timelineEntries += timeline.count
-            summary.timelineBytes += timeline.estimatedBytes
+    /// The store has committed every mutation up to `sequence`: what they
+    /// made may now leave memory.
+    public mutating func markDurable(through sequence: UInt64, now: Int64) {
+        guard sequence > self.durableSequence else { return self.forgetDeletes(now: now) }
+        self.durableSequence = Swift.min(sequence, self.sequence)
+        while let first = self.pendingPosts.first, first.sequence <= self.durableSequence {
+            self.durablePostID = Swift.max(self.durablePostID, first.id)
+            self.pendingPosts.removeFirst()
         }
-        summary.timelineBytes += self.timelines.count * MemoryLayout<CappedPostList?>.stride
-        for list in self.recentPosts { summary.recentPostBytes += list.estimatedBytes }
-        for set in self.following { summary.followGraphBytes += set.estimatedBytes }
-        for set in self.followers { summary.followGraphBytes += set.estimatedBytes }
-        // A dictionary entry is its key and value at about 1.33x for load factor.
-        summary.postMetadataBytes = self.posts.capacity * (MemoryLayout<UInt64>.size + MemoryLayout<PostRecord>.stride) * 4 / 3
-        summary.postBodyBytes = self.bodies.usedBytes
-        return summary
+        self.forgetDeletes(now: now)
+        self.evictOutsideRecent()
     }
+
+    /// How long a durable delete is still remembered, so that a store read
+    /// that began before it committed cannot bring the post back.
+    static let deleteMemoryMilliseconds: Int64 = 60_000
+
+    mutating func forgetDeletes(now: Int64) {
+        while let first = self.deletedQueue.first, first.sequence <= self.durableSequence,
+            now - first.at >= Self.deleteMemoryMilliseconds
+        {
+            self.deleted.remove(first.id)
+            self.deletedQueue.removeFirst()
+        }
+    }
+
+    /// Whether the store has the post (so memory may let it go).
+    func isDurable(post id: UInt64) -> Bool { id <= self.durablePostID }
+
+    /// Whether the post was deleted lately (its delete may not be in the store yet).
+    public func isDeleted(_ id: UInt64) -> Bool { self.deleted.contains(id) }
 }

@@ -10,12 +10,17 @@ public protocol FeedEntryWriter {
     mutating func entry(id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?)
     /// A requested post that does not exist (FEED.GET).
     mutating func missingEntry()
+    /// A post memory no longer describes (its record was evicted, or FEED.GET
+    /// asked for one memory does not know): only the store can fill it in.
+    mutating func unresolvedEntry(id: UInt64)
 }
 
 /// Collects entries as values.
 public struct FeedEntryCollector: FeedEntryWriter {
     /// One element per entry; nil for a missing post.
     public var entries: [FeedEntry?] = []
+    /// Positions in `entries` (nil there) of posts only the store can fill in, with their ids.
+    public var unresolved: [(index: Int, id: UInt64)] = []
 
     public init() {}
 
@@ -31,6 +36,11 @@ public struct FeedEntryCollector: FeedEntryWriter {
     }
 
     public mutating func missingEntry() { self.entries.append(nil) }
+
+    public mutating func unresolvedEntry(id: UInt64) {
+        self.unresolved.append((self.entries.count, id))
+        self.entries.append(nil)
+    }
 }
 
 extension String {
@@ -45,19 +55,61 @@ extension String {
     }
 }
 
-/// Where a read must continue in the store: the engine holds each author's
-/// recent posts only, and some of these authors have older ones.
+/// Where a read must continue in the store: memory holds every author's
+/// newest posts only, and some of these authors have older ones.
 public struct StoreContinuation: Sendable, Equatable {
-    /// Users (by number) whose older posts may be only in the store.
+    /// Users (by number) whose posts below `before` may be only in the store.
     public var authors: [UInt32]
     /// Continue strictly below this post id.
     public var before: UInt64
     /// How many more entries the read wants.
     public var count: Int
+    /// The posts memory holds below `before` for the read's authors, newest
+    /// first (at most `count`): the store may not have them all yet.
+    public var memory: [FeedEntry]
+    /// How many rows to ask the store for: `count`, plus one for each post
+    /// deleted lately below `before`, which the store may still return.
+    public var storeLimit: Int
 
-    public init(authors: [UInt32], before: UInt64, count: Int) {
+    public init(authors: [UInt32], before: UInt64, count: Int, memory: [FeedEntry] = [], storeLimit: Int? = nil) {
         self.authors = authors
         self.before = before
         self.count = count
+        self.memory = memory
+        self.storeLimit = storeLimit ?? count
+    }
+
+    /// The read's remaining entries: the store's posts and memory's, newest
+    /// first, each once, without those deleted meanwhile.
+    public func merged(store: [FeedEntry], isDeleted: (UInt64) -> Bool) -> [FeedEntry] {
+        var result: [FeedEntry] = []
+        result.reserveCapacity(self.count)
+        var mine = self.memory.makeIterator()
+        var theirs = store.makeIterator()
+        var nextMine = mine.next()
+        var nextTheirs = theirs.next()
+        while result.count < self.count {
+            let entry: FeedEntry
+            switch (nextMine, nextTheirs) {
+            case (nil, nil): return result
+            case (let a?, nil):
+                entry = a
+                nextMine = mine.next()
+            case (nil, let b?):
+                entry = b
+                nextTheirs = theirs.next()
+            case (let a?, let b?):
+                if a.id >= b.id {
+                    entry = a.body == nil && a.id == b.id ? b : a
+                    if a.id == b.id { nextTheirs = theirs.next() }
+                    nextMine = mine.next()
+                } else {
+                    entry = b
+                    nextTheirs = theirs.next()
+                }
+            }
+            if result.last?.id != entry.id && !isDeleted(entry.id) { result.append(entry) }
+        }
+        return result
     }
 }

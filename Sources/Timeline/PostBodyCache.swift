@@ -46,9 +46,12 @@ public struct PostBodyCache: Sendable {
     static func cost(_ body: String) -> Int { body.utf8.count + Self.overheadPerBody }
 
     /// Stores `body` for post `id`, then evicts bodies beyond the budget
-    /// (never the one just stored). Returns its slot and the ids and slots
-    /// evicted, whose owners must forget those slots.
-    public mutating func insert(_ id: UInt64, body: String) -> (slot: Slot, evicted: [(id: UInt64, slot: Slot)]) {
+    /// (never the one just stored, nor a post above `evictableThrough`).
+    /// Returns its slot and the ids and slots evicted, whose owners must
+    /// forget those slots.
+    public mutating func insert(
+        _ id: UInt64, body: String, evictableThrough: UInt64 = UInt64.max
+    ) -> (slot: Slot, evicted: [(id: UInt64, slot: Slot)]) {
         let node = Node(id: id, body: body, live: true, referenced: false)
         let slot: Slot
         if let free = self.freeSlots.popLast() {
@@ -60,13 +63,29 @@ public struct PostBodyCache: Sendable {
         }
         self.usedBytes += Self.cost(body)
         self.count += 1
+        // A bounded sweep: when most bodies are pinned (the store is away),
+        // the cache runs over its budget rather than stall every insert.
+        let evicted = self.evict(downTo: self.budgetBytes, evictableThrough: evictableThrough, sparing: slot, maxSteps: 4096)
+        return (slot, evicted)
+    }
 
+    /// Evicts bodies, least recently used first, until at most `bytes` are
+    /// held or nothing more may go; never `sparing`, nor a post above
+    /// `evictableThrough`. Returns the ids and slots evicted.
+    public mutating func evict(
+        downTo bytes: Int, evictableThrough: UInt64 = UInt64.max, sparing: Slot = -1, maxSteps: Int = Int.max
+    ) -> [(id: UInt64, slot: Slot)] {
         var evicted: [(id: UInt64, slot: Slot)] = []
-        while self.usedBytes > self.budgetBytes && self.count > 1 {
+        // Two sweeps give every referenced body its second chance; past that
+        // the rest is pinned.
+        var steps = Swift.min(maxSteps, 2 * self.nodes.count + 1)
+        while self.usedBytes > bytes && self.count > 0 && steps > 0 {
+            steps -= 1
             if self.hand >= self.nodes.count { self.hand = 0 }
             let candidate = self.hand
             self.hand += 1
-            guard self.nodes[candidate].live, candidate != Int(slot) else { continue }
+            guard self.nodes[candidate].live, candidate != Int(sparing), self.nodes[candidate].id <= evictableThrough
+            else { continue }
             if self.nodes[candidate].referenced {
                 self.nodes[candidate].referenced = false  // a second chance
                 continue
@@ -75,7 +94,7 @@ public struct PostBodyCache: Sendable {
             self.remove(Slot(candidate))
             self.evictions += 1
         }
-        return (slot, evicted)
+        return evicted
     }
 
     /// Reads the body in `slot` (a hit), marking it recently used.

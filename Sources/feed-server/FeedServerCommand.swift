@@ -134,6 +134,15 @@ struct FeedServerCommand: AsyncParsableCommand {
     var postCacheMB: Int?
 
     @Option(
+        help: "Keep memory near this size (100mb, 2gb) by evicting what PostgreSQL can give back; memory only: refuse writes past it with -OOM. 0 = no limit. (default: 0, env: FEED_MAXMEMORY)")
+    var maxmemory: String?
+
+    @Option(
+        name: .customLong("warm-posts"),
+        help: "After start-up, load this many of the newest posts into memory in the background. (default: 500000, env: FEED_WARM_POSTS)")
+    var warmPosts: Int?
+
+    @Option(
         name: .customLong("max-body-bytes"),
         help: "Longest post body accepted. (default: 65536, env: FEED_MAX_BODY_BYTES)")
     var maxBodyBytes: Int?
@@ -262,6 +271,12 @@ struct FeedServerCommand: AsyncParsableCommand {
         guard (0...1023).contains(feed.node) else { throw ValidationError("--node-id must be 0-1023") }
         feed.backfillCount = min(feed.backfillCount, feed.timelineCap)
         configuration.feed = feed
+
+        configuration.maxMemoryBytes =
+            try settings.parse(self.maxmemory, "FEED_MAXMEMORY", "--maxmemory", ByteSize.parse) ?? configuration.maxMemoryBytes
+        configuration.warmPostLimit =
+            try settings.parse(self.warmPosts, "FEED_WARM_POSTS", "--warm-posts", Int.init) ?? configuration.warmPostLimit
+        guard configuration.warmPostLimit >= 0 else { throw ValidationError("--warm-posts must be 0 or more") }
 
         var postgres = configuration.postgres
         postgres.url = settings.value(self.postgresURL, "FEED_POSTGRES_URL") ?? settings.environment["DATABASE_URL"]

@@ -34,7 +34,8 @@ import Timeline
             .userCreated(user: 0, name: "alice"), .postCreated(post: id, author: 0, body: "hi"),
             .postDeleted(post: id, author: 0), .userCreated(user: 1, name: "bob"),
         ])
-        #expect(batch.userIDs == [0, 1] && batch.userNames == ["alice", "bob"])
+        #expect(batch.newUsers.map(\.number) == [0, 1] && batch.newUsers.map(\.name) == ["alice", "bob"])
+        #expect(batch.users == [0, 1])
         #expect(batch.postIDs == [Int64(id)] && batch.postBodies == ["hi"])
         #expect(batch.postCreatedMilliseconds == [1_795_000_000_000])
         #expect(batch.deletedPosts == [Int64(id)])

@@ -51,7 +51,8 @@ final class TestFeed {
 }
 
 extension TestFeed {
-    func delete(_ author: String, _ id: UInt64) -> Bool { self.engine.delete(author: author, post: id) }
+    func delete(_ author: String, _ id: UInt64) -> Bool { try! self.engine.delete(author: author, post: id, now: self.now) }
+    func stats(_ user: String) -> UserStats { try! self.engine.stats(of: user) }
     func like(_ user: String, _ id: UInt64) throws -> Int { try self.engine.like(user: user, post: id, now: self.now) }
     func unlike(_ user: String, _ id: UInt64) throws -> Int { try self.engine.unlike(user: user, post: id) }
     func get(_ ids: [UInt64]) -> [FeedEntry?] { self.engine.get(ids) }

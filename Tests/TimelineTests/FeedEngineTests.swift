@@ -66,7 +66,7 @@ import Testing
         // The resident timeline got the newest `backfillCount` posts; a read
         // goes on below it through alice's older posts: the feed does not end
         // while older posts exist.
-        #expect(feed.engine.stats(of: "bob").timeline == 3)
+        #expect(feed.stats("bob").timeline == 3)
         #expect(feed.feed("bob") == old.reversed())
         #expect(feed.feed("bob", count: 2, before: old[3]) == [old[2], old[1]])
         let fresh = feed.post("alice", "new")
@@ -74,7 +74,7 @@ import Testing
         #expect(feed.unfollow("bob", "alice"))
         #expect(!feed.unfollow("bob", "alice"))
         #expect(feed.feed("bob") == [])
-        #expect(feed.engine.stats(of: "bob").timeline == 0)
+        #expect(feed.stats("bob").timeline == 0)
     }
 
     @Test func followingYourselfIsAnErrorThatChangesNothing() {
@@ -98,7 +98,7 @@ import Testing
         #expect(feed.feed("carol") == [keep])  // rebuilt timeline
         #expect(feed.feed("alice") == [keep])
         #expect(feed.get([gone, keep]).map { $0?.id } == [nil, keep])
-        #expect(feed.engine.stats(of: "alice").posts == 1)
+        #expect(feed.stats("alice").posts == 1)
         #expect(feed.posts("alice", count: 10).map(\.id) == [keep])
     }
 
@@ -108,12 +108,12 @@ import Testing
             feed.follow(fan, "star")
             _ = feed.feed(fan)
         }
-        #expect(feed.engine.stats(of: "star").celebrity)
+        #expect(feed.stats("star").celebrity)
         let deliveriesBefore = feed.engine.counters.fanoutDeliveries
         let id = feed.post("star", "big news")
         #expect(feed.engine.counters.fanoutDeliveries == deliveriesBefore)
         #expect(feed.engine.counters.fanoutsSkippedForCelebrity == 1)
-        #expect(feed.engine.stats(of: "f1").timeline == 0)
+        #expect(feed.stats("f1").timeline == 0)
         // Yet every follower reads it, merged in at read time.
         for fan in ["f1", "f2", "f3"] { #expect(feed.feed(fan) == [id]) }
         #expect(feed.engine.counters.readsWithCelebrityMerge == 3)
@@ -131,7 +131,7 @@ import Testing
         #expect(feed.feed("f1") == [pulled, pushed])
         #expect(feed.feed("f2") == [pulled, pushed])
         #expect(feed.unfollow("f2", "star"))  // below the threshold again
-        #expect(!feed.engine.stats(of: "star").celebrity)
+        #expect(!feed.stats("star").celebrity)
         let pushedAgain = feed.post("star", "back to normal")
         // The post made while famous is still pulled, so it stays visible.
         #expect(feed.feed("f1") == [pushedAgain, pulled, pushed])
@@ -155,10 +155,10 @@ import Testing
             feed.post("carol", "c1")
             feed.post("alice", "a2")
         }
-        #expect(dropping.engine.stats(of: "bob").timeline == 0)
+        #expect(dropping.stats("bob").timeline == 0)
         #expect(dropping.engine.counters.inactiveFollowersSkipped == 2)
         #expect(dropping.engine.counters.timelinesDropped == 1)
-        #expect(keeping.engine.stats(of: "bob").timeline == 3)
+        #expect(keeping.stats("bob").timeline == 3)
         let rebuilt = dropping.engine.read(user: "bob", count: 50, now: dropping.now)
         let kept = keeping.engine.read(user: "bob", count: 50, now: keeping.now)
         #expect(rebuilt.map(\.body) == ["a2", "c1", "a1"])
@@ -166,7 +166,7 @@ import Testing
         #expect(dropping.engine.counters.timelineRebuilds == 2)  // the first read, and this one
         // Having read, bob is active again and gets fan-out.
         dropping.post("alice", "a3")
-        #expect(dropping.engine.stats(of: "bob").timeline == 4)
+        #expect(dropping.stats("bob").timeline == 4)
     }
 
     @Test func droppedTimelinesAreRebuiltIdentically() {
@@ -186,7 +186,7 @@ import Testing
         _ = feed.feed("dan")  // dan reads, so only bob is inactive
         let inactiveDropped = feed.engine.dropInactiveTimelines(now: feed.now)
         #expect(inactiveDropped == 1)
-        #expect(feed.engine.stats(of: "bob").timeline == 0 && feed.engine.stats(of: "dan").timeline > 0)
+        #expect(feed.stats("bob").timeline == 0 && feed.stats("dan").timeline > 0)
         #expect(feed.feed("bob") == resident)
     }
 
@@ -196,7 +196,7 @@ import Testing
         feed.follow("bob", "carol")
         _ = feed.feed("bob")
         let ids = (0..<12).map { feed.post($0 % 2 == 0 ? "alice" : "carol", "p\($0)") }
-        #expect(feed.engine.stats(of: "bob").timeline == 5)
+        #expect(feed.stats("bob").timeline == 5)
         // Page by page past the cap, down to the first post.
         #expect(feed.pagedFeed("bob", pageSize: 4) == ids.reversed())
         #expect(feed.feed("bob", count: 3, before: ids[4]) == [ids[3], ids[2], ids[1]])
@@ -218,32 +218,33 @@ import Testing
         #expect(feed.engine.read(user: "bob", count: 3, now: feed.now, into: &page) == nil)
     }
 
-    @Test func restoredStateReadsLikeTheOriginal() {
-        let original = TestFeed { $0.recordsMutations = true }
-        original.follow("bob", "alice")
-        original.follow("carol", "alice")
-        let ids = (0..<6).map { original.post("alice", "p\($0)") }
-        _ = try? original.like("bob", ids[1])
-        _ = original.delete("alice", ids[2])
-        let restored = TestFeed()
-        // Replay what the store would hold: users, follows, live posts, likes.
-        restored.engine.restoreUser(number: 0, name: "bob", now: restored.now)
-        restored.engine.restoreUser(number: 1, name: "alice", now: restored.now)
-        restored.engine.restoreUser(number: 3, name: "carol", now: restored.now)  // a gap is tolerated
-        restored.engine.restoreFollow(follower: 0, followee: 1)
-        restored.engine.restoreFollow(follower: 3, followee: 1)
-        for (index, id) in ids.enumerated() where index != 2 {
-            restored.engine.restorePost(id: id, author: 1)
-            restored.engine.restoreRecentPost(id: id, body: "p\(index)")
+    @Test func restoredStateReadsLikeTheOriginal() throws {
+        let feed = StoreBackedFeed()
+        for follower in ["bob", "carol"] { _ = try feed.faulting { (e) throws(FeedError) in try e.follow(follower: follower, followee: "alice", now: feed.now) } }
+        var ids: [UInt64] = []
+        for index in 0..<6 {
+            feed.now += 1
+            ids.append(try feed.faulting { (e) throws(FeedError) in try e.post(author: "alice", body: "p\(index)", now: feed.now) })
         }
-        restored.engine.restoreLike(user: 0, post: ids[1])
-        #expect(restored.read("bob").map(\.body) == original.read("bob").map(\.body))
-        #expect(restored.read("carol").map(\.id) == original.read("bob").map(\.id))
-        #expect(restored.engine.likes(of: ids[1]) == 1)
-        #expect(restored.engine.stats(of: "alice").posts == 5)
-        // New ids continue above the restored ones, and new users after the gap.
-        #expect(restored.post("dave") > ids.last!)
-        #expect(restored.engine.number(of: "dave") == 4)
+        _ = try feed.faulting { (e) throws(FeedError) in try e.like(user: "bob", post: ids[1], now: feed.now) }
+        _ = try feed.faulting { (e) throws(FeedError) in try e.delete(author: "alice", post: ids[2], now: feed.now) }
+        let before = feed.read("bob", count: 50)
+        // Start again from what the store holds: users and follows, no posts in memory.
+        feed.restart(warm: nil)
+        #expect(feed.engine.summary.posts == 0)
+        #expect(feed.read("bob", count: 50) == before)
+        #expect(feed.read("carol", count: 50).map(\.id) == before.map(\.id))
+        #expect(try feed.faulting { (e) throws(FeedError) in try e.like(user: "carol", post: ids[1], now: feed.now) } == 2)
+        #expect(try feed.faulting { (e) throws(FeedError) in try e.stats(of: "alice") }.posts == 5)
+        // New ids continue above the restored ones; new users are new to the store.
+        let next = try feed.faulting { (e) throws(FeedError) in try e.post(author: "dave", body: "hi", now: feed.now) }
+        #expect(next > ids.last!)
+        #expect(try feed.faulting { (e) throws(FeedError) in try e.stats(of: "dave") }.posts == 1)
+        // Warmed with the newest posts, a read needs no store.
+        feed.restart(warm: 10)
+        var collector = FeedEntryCollector()
+        #expect(feed.engine.read(user: "bob", count: 50, now: feed.now, into: &collector) == nil)
+        #expect(collector.entries.compactMap { $0 } == before)
     }
 
     @Test func replayingAFanOutChangesNothing() {
@@ -278,7 +279,7 @@ import Testing
         for fan in ["a", "b", "c", "d"] { feed.follow(fan, "star") }
         feed.follow("star", "a")
         feed.post("star")
-        let stats = feed.engine.stats(of: "star")
+        let stats = feed.stats("star")
         #expect(stats.followers == 4 && stats.following == 1 && stats.posts == 1 && !stats.celebrity)
         #expect(try feed.engine.followers(of: "star", count: 10) == ["a", "b", "c", "d"])
         #expect(try feed.engine.followers(of: "star", count: 2) == ["a", "b"])
@@ -286,7 +287,7 @@ import Testing
         #expect(try feed.engine.following(of: "star", count: 10) == ["a"])
         #expect(try feed.engine.followers(of: "nobody", count: 10) == [])
         #expect(throws: FeedError.unknownUser("zed")) { try feed.engine.followers(of: "star", count: 1, after: "zed") }
-        #expect(feed.engine.stats(of: "nobody") == UserStats())
+        #expect(feed.stats("nobody") == UserStats())
     }
 
     @Test func badInputIsRefusedAndChangesNothing() {

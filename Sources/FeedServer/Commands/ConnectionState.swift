@@ -22,8 +22,12 @@ struct ConnectionState {
         /// The reply just written waits until this LSN has committed
         /// (`--durability sync`).
         case untilCommitted(UInt64)
-        /// The reply is this future's bytes (FEED.SYNC; reads that need PostgreSQL).
+        /// The reply is this future's bytes (FEED.SYNC).
         case future(EventLoopFuture<ByteBuffer>)
+        /// The reply is this future's bytes, and the connection runs no
+        /// further command until it is there: a command that needed the
+        /// store first (so a client's commands take effect in order).
+        case blocking(EventLoopFuture<ByteBuffer>)
     }
 
     enum AfterReply: Equatable {

@@ -46,6 +46,13 @@ public struct ServerConfiguration: Sendable {
     /// The feed engine's settings: timeline cap, celebrity threshold,
     /// inactivity, post cache budget, body limit.
     public var feed: FeedConfiguration = FeedConfiguration()
+    /// Keep memory near this many bytes (Redis's `maxmemory`): with
+    /// PostgreSQL, by evicting what the store can give back; memory only, by
+    /// refusing writes with `-OOM`. 0: no limit. CONFIG SET can change it.
+    public var maxMemoryBytes: Int = 0
+    /// How many of the store's newest posts are loaded in the background
+    /// after start-up (bounded further by `maxMemoryBytes`).
+    public var warmPostLimit: Int = 500_000
     /// The port of the Prometheus `/metrics` endpoint, on `bindAddress`; 0 turns it off.
     public var metricsPort: Int = 9121
     /// Commands that take at least this many microseconds go to the slow log;

@@ -57,6 +57,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var closeWhenDrained = false
     /// This handler's context, for replies that complete later on the event loop.
     private var context: ChannelHandlerContext?
+    /// True while a command waits for the store: no further command runs,
+    /// and no more is read from the socket, until its reply is there.
+    private var blocked = false
 
     init(server: ServerContext, channel: any Channel) {
         self.server = server
@@ -128,6 +131,16 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.timeMark = NIODeadline.now().uptimeNanoseconds
         self.batch.inputBytes += bytes.readableBytes
         self.state.record.lastInteractionMilliseconds.store(WallClock.milliseconds(), ordering: .relaxed)
+        if self.blocked {
+            // Kept, unread, until the waiting command's reply is there.
+            if var buffered = self.pending {
+                buffered.writeBuffer(&bytes)
+                self.pending = buffered
+            } else {
+                self.pending = bytes
+            }
+            return
+        }
         if var buffered = self.pending {
             self.pending = nil
             buffered.writeBuffer(&bytes)
@@ -157,7 +170,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     private func process(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
-        while self.phase == .open {
+        while self.phase == .open && !self.blocked {
             self.decoder.unauthenticated = !self.state.authenticated
             let command: RESPCommand
             do {
@@ -262,10 +275,16 @@ final class ConnectionHandler: ChannelInboundHandler {
             journal.whenCommitted(lsn, on: context.eventLoop).whenSuccess {
                 loopBound.value.resolve(segment, with: own)
             }
-        case .future(let future):
+        case .future(let future), .blocking(let future):
+            let blocking: Bool
+            if case .blocking = deferred { blocking = true } else { blocking = false }
             self.pendingReplies.appendReady(self.state.reply.buffer)
             let segment = self.pendingReplies.appendWaiting()
             self.state.reply.buffer = context.channel.allocator.buffer(capacity: 1024)
+            if blocking {
+                self.blocked = true
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            }
             future.hop(to: context.eventLoop).whenComplete { result in
                 let bytes: ByteBuffer
                 switch result {
@@ -276,8 +295,25 @@ final class ConnectionHandler: ChannelInboundHandler {
                     bytes = failure
                 }
                 loopBound.value.resolve(segment, with: bytes)
+                if blocking { loopBound.value.unblock() }
             }
         }
+    }
+
+    /// The command that blocked the connection has its reply: run what the
+    /// client sent meanwhile, and read again.
+    private func unblock() {
+        self.blocked = false
+        guard let context = self.context, self.phase == .open else { return }
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        if var buffered = self.pending {
+            self.pending = nil
+            self.timeMark = NIODeadline.now().uptimeNanoseconds
+            self.process(&buffered, context: context)
+            self.keep(buffered)
+        }
+        self.writeReplies(context: context, flush: true)
+        self.publishBatch()
     }
 
     /// A waiting reply is ready: send whatever may go now.

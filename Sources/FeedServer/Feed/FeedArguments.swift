@@ -10,6 +10,10 @@ struct CommandError: Error {
 
     static let syntax = CommandError(RedisError.syntax)
     static let notAnInteger = CommandError(RedisError.notAnInteger)
+    static let backlogFull = CommandError("TRYAGAIN persistence backlog full")
+    /// Redis's words for a write refused past maxmemory.
+    static let outOfMemory = CommandError("OOM command not allowed when used memory > 'maxmemory'.")
+    static let storeUnavailable = CommandError("TRYAGAIN PostgreSQL unavailable: cannot read what is not in memory")
     static func feed(_ error: FeedError) -> CommandError { CommandError("ERR " + error.message) }
 }
 
@@ -107,6 +111,8 @@ struct RESPEntryWriter: FeedEntryWriter {
     var reply: ReplyWriter
     /// Entries whose body memory no longer holds.
     var missingBodies = 0
+    /// Entries memory no longer describes at all.
+    var unresolved = 0
     /// Non-nil in collecting mode.
     var collected: FeedEntryCollector?
 
@@ -135,6 +141,14 @@ struct RESPEntryWriter: FeedEntryWriter {
 
     mutating func missingEntry() {
         if self.collected != nil { return self.collected!.missingEntry() }
+        self.reply.nullArray()
+    }
+
+    /// Only the store can fill it in: a placeholder, which the store's
+    /// answer replaces.
+    mutating func unresolvedEntry(id: UInt64) {
+        self.unresolved += 1
+        if self.collected != nil { return self.collected!.unresolvedEntry(id: id) }
         self.reply.nullArray()
     }
 }

@@ -30,7 +30,7 @@ enum FeedCommands {
     private static let smallWrite = 160
 
     static let post = CommandSpec(
-        "feed.post", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        "feed.post", arity: 3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
         summary: "Publishes a post; returns its id. Pushed to followers, or pulled at read time for celebrities.",
         since: "0.1.0", group: "feed", complexity: "O(F) where F is the author's number of active followers",
         arguments: [CommandArgument("author", .string), CommandArgument("body", .string)]
@@ -40,7 +40,7 @@ enum FeedCommands {
             let body = try FeedArguments.body(call, 2)
             let now = WallClock.milliseconds()
             let bytes = Journal.size(of: .postCreated(post: 0, author: 0, body: body)) + Self.smallWrite
-            let id = try call.write(bytes: bytes, state: &state) { (engine) throws(FeedError) in
+            let id = try call.write(bytes: bytes, grows: true, state: &state) { (engine) throws(FeedError) in
                 try engine.post(author: author, body: body, now: now)
             }
             state.reply.integer(Int64(id))
@@ -56,13 +56,23 @@ enum FeedCommands {
         run(&state) { state throws(CommandError) in
             let author = try FeedArguments.user(call, 1)
             let id = try FeedArguments.postID(call, 2)
-            let deleted = try call.write(bytes: Self.smallWrite, state: &state) { engine in engine.delete(author: author, post: id) }
-            state.reply.integer(deleted ? 1 : 0)
+            let server = call.server
+            call.faulting(state: &state) {
+                let now = WallClock.milliseconds()
+                return Attempt(
+                    server.journaledWrite(bytes: Self.smallWrite, grows: false) { (engine) throws(FeedError) in
+                        try engine.delete(author: author, post: id, now: now)
+                    }, server: server)
+            } absent: { reply in
+                reply.integer(0)
+            } reply: { deleted, reply in
+                reply.integer(deleted ? 1 : 0)
+            }
         }
     }
 
     static let follow = CommandSpec(
-        "feed.follow", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        "feed.follow", arity: 3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
         summary: "Follows a user and copies their recent posts into the feed; 1 if new, 0 if already following.",
         since: "0.1.0", group: "feed", complexity: "O(T) where T is the timeline cap",
         arguments: [CommandArgument("follower", .string), CommandArgument("followee", .string)]
@@ -71,7 +81,7 @@ enum FeedCommands {
             let follower = try FeedArguments.user(call, 1)
             let followee = try FeedArguments.user(call, 2)
             let now = WallClock.milliseconds()
-            let changed = try call.write(bytes: Self.smallWrite * 3, state: &state) { (engine) throws(FeedError) in
+            let changed = try call.write(bytes: Self.smallWrite * 3, grows: true, state: &state) { (engine) throws(FeedError) in
                 try engine.follow(follower: follower, followee: followee, now: now)
             }
             state.reply.integer(changed ? 1 : 0)
@@ -132,10 +142,11 @@ enum FeedCommands {
         arguments: [CommandArgument("post-id", .integer, multiple: true)]
     ) { call, state in
         run(&state) { state throws(CommandError) in
-            var ids: [UInt64] = []
-            ids.reserveCapacity(call.count - 1)
-            for index in 1..<call.count { ids.append(try FeedArguments.postID(call, index)) }
-            call.readEntries(state: &state) { engine, writer in
+            var requested: [UInt64] = []
+            requested.reserveCapacity(call.count - 1)
+            for index in 1..<call.count { requested.append(try FeedArguments.postID(call, index)) }
+            let ids = requested
+            call.readEntries(state: &state, positional: true) { engine, writer in
                 engine.get(ids, into: &writer)
                 return nil
             }
@@ -177,18 +188,24 @@ enum FeedCommands {
     ) { call, state in
         run(&state) { state throws(CommandError) in
             let user = try FeedArguments.user(call, 1)
-            let stats = call.server.feed.withEngine { $0.stats(of: user) }
-            state.reply.mapHeader(5)
-            state.reply.bulk("followers")
-            state.reply.integer(stats.followers)
-            state.reply.bulk("following")
-            state.reply.integer(stats.following)
-            state.reply.bulk("posts")
-            state.reply.integer(stats.posts)
-            state.reply.bulk("timeline")
-            state.reply.integer(stats.timeline)
-            state.reply.bulk("celebrity")
-            state.reply.integer(stats.celebrity ? 1 : 0)
+            let server = call.server
+            call.faulting(state: &state) {
+                Attempt.reading(server) { (engine) throws(FeedError) in try engine.stats(of: user) }
+            } absent: { reply in
+                reply.error("ERR no such user")
+            } reply: { stats, reply in
+                reply.mapHeader(5)
+                reply.bulk("followers")
+                reply.integer(stats.followers)
+                reply.bulk("following")
+                reply.integer(stats.following)
+                reply.bulk("posts")
+                reply.integer(stats.posts)
+                reply.bulk("timeline")
+                reply.integer(stats.timeline)
+                reply.bulk("celebrity")
+                reply.integer(stats.celebrity ? 1 : 0)
+            }
         }
     }
 
@@ -197,17 +214,24 @@ enum FeedCommands {
             run(&state) { state throws(CommandError) in
                 let user = try FeedArguments.user(call, 1)
                 let id = try FeedArguments.postID(call, 2)
-                let now = WallClock.milliseconds()
-                let likes = try call.write(bytes: Self.smallWrite * 2, state: &state) { (engine) throws(FeedError) in
-                    liking ? try engine.like(user: user, post: id, now: now) : try engine.unlike(user: user, post: id)
+                let server = call.server
+                call.faulting(state: &state) {
+                    let now = WallClock.milliseconds()
+                    return Attempt(
+                        server.journaledWrite(bytes: Self.smallWrite * 2, grows: liking) { (engine) throws(FeedError) in
+                            liking ? try engine.like(user: user, post: id, now: now) : try engine.unlike(user: user, post: id)
+                        }, server: server)
+                } absent: { reply in
+                    reply.error(CommandError.feed(.noSuchPost).message)
+                } reply: { likes, reply in
+                    reply.integer(likes)
                 }
-                state.reply.integer(likes)
             }
         }
     }
 
     static let like = CommandSpec(
-        "feed.like", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        "feed.like", arity: 3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
         summary: "Likes a post; returns its like count. Liking twice counts once.", since: "0.1.0", group: "feed",
         arguments: [user, postID], handler: likeHandler(liking: true))
 

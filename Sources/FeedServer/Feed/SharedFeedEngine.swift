@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 import Timeline
 
@@ -20,32 +21,66 @@ final class SharedFeedEngine: Sendable {
     }
 }
 
-extension CommandCall {
-    /// A write: one engine call under the lock, its mutations journaled in
-    /// engine order. Refused with TRYAGAIN, before the engine is touched,
-    /// when the journal has no room for `bytes` more. With sync durability the
-    /// reply then waits until the write has committed.
-    func write<Result: Sendable>(
-        bytes: Int, state: inout ConnectionState, _ body: (inout FeedEngine) throws(FeedError) -> Result
-    ) throws(CommandError) -> Result {
-        guard let persistence = self.server.persistence else { return try self.engine(body) }
-        let journal = persistence.journal
-        let outcome = self.server.feed.withEngine { engine -> WriteOutcome<Result> in
-            guard journal.hasRoom(for: bytes) else { return .refused }
+/// What a journaled write came to.
+enum WriteOutcome<Result: Sendable>: Sendable {
+    case done(Result, lsn: UInt64?)
+    /// The journal is full: TRYAGAIN.
+    case refused
+    /// Over `--maxmemory` with nothing left to evict: OOM.
+    case outOfMemory
+    case failed(FeedError)
+}
+
+extension ServerContext {
+    /// One write: one engine call under the lock, its mutations journaled in
+    /// engine order (the journal numbers them as the engine does). Refused,
+    /// before the engine is touched, when the journal has no room for
+    /// `bytes` more or (for writes that add state) memory is over its bound.
+    func journaledWrite<Result: Sendable>(
+        bytes: Int, grows: Bool, _ body: (inout FeedEngine) throws(FeedError) -> Result
+    ) -> WriteOutcome<Result> {
+        let journal = self.persistence?.journal
+        let memory = self.memory
+        return self.feed.withEngine { engine -> WriteOutcome<Result> in
+            if let journal, !journal.hasRoom(for: bytes) { return .refused }
+            if grows {
+                let journalBytes = journal?.backlog.bytes ?? 0
+                let now = WallClock.milliseconds()
+                guard memory.admit(&engine, journalBytes: journalBytes, canEvict: journal != nil, now: now) else {
+                    return .outOfMemory
+                }
+            }
             do throws(FeedError) {
                 let result = try body(&engine)
-                return .done(result, lsn: journal.append(engine.drainMutations()))
+                guard let journal else { return .done(result, lsn: nil) }
+                let lsn = journal.append(engine.drainMutations())
+                assert(lsn == engine.sequence, "the journal numbers mutations as the engine does")
+                return .done(result, lsn: lsn)
             } catch {
                 return .failed(error)
             }
         }
-        switch outcome {
+    }
+}
+
+extension CommandCall {
+    /// A write as the command's caller sees it: the result, or the error to
+    /// reply with (a store fault among them, for `faulting`). With sync
+    /// durability the reply then waits until the write has committed.
+    func write<Result: Sendable>(
+        bytes: Int, grows: Bool = false, state: inout ConnectionState,
+        _ body: (inout FeedEngine) throws(FeedError) -> Result
+    ) throws(CommandError) -> Result {
+        switch self.server.journaledWrite(bytes: bytes, grows: grows, body) {
         case .done(let result, let lsn):
-            if persistence.isSync { state.deferred = .untilCommitted(lsn) }
+            if let lsn, self.server.persistence?.isSync == true { state.deferred = .untilCommitted(lsn) }
             return result
         case .refused:
-            persistence.refusedForFullBacklog(logger: self.server.logger)
-            throw CommandError("TRYAGAIN persistence backlog full")
+            self.server.persistence?.refusedForFullBacklog(logger: self.server.logger)
+            throw CommandError.backlogFull
+        case .outOfMemory:
+            self.server.memory.refusals.add(1, ordering: .relaxed)
+            throw CommandError.outOfMemory
         case .failed(let error):
             throw .feed(error)
         }
@@ -59,11 +94,4 @@ extension CommandCall {
             throw .feed(error)
         }
     }
-}
-
-/// What a journaled write came to.
-enum WriteOutcome<Result: Sendable>: Sendable {
-    case done(Result, lsn: UInt64)
-    case refused
-    case failed(FeedError)
 }

@@ -4,81 +4,94 @@ import Synchronization
 import Timeline
 
 extension CommandCall {
-    /// Writes the entries of a read from memory. When memory lacks a body (an
-    /// evicted one) or older posts than it holds are wanted, and PostgreSQL is
-    /// on, the reply is built with what the store adds instead, and sent when
-    /// ready, in order. Without PostgreSQL the memory answer stands: evicted
-    /// bodies are nil.
+    /// Writes the entries of a read from memory. When memory lacks a post it
+    /// listed (its record or body was evicted) or the read goes on below
+    /// what memory holds, and PostgreSQL is on, the reply is built with what
+    /// the store adds instead, and sent when ready, in order; the
+    /// connection's later commands wait for it. Without PostgreSQL the
+    /// memory answer stands: evicted bodies are nil.
+    ///
+    /// `positional` (FEED.GET): every requested post keeps its place, nil
+    /// when the store does not have it either. Otherwise such a post (deleted
+    /// meanwhile) is left out.
     func readEntries(
-        state: inout ConnectionState,
-        _ read: (inout FeedEngine, inout RESPEntryWriter) -> StoreContinuation?
+        state: inout ConnectionState, positional: Bool = false,
+        _ read: @escaping @Sendable (inout FeedEngine, inout RESPEntryWriter) -> StoreContinuation?
     ) {
         let start = state.reply.buffer.writerIndex
         var continuation: StoreContinuation?
-        var missingBodies = 0
+        var needsStore = 0
         state.reply.writeEntries { writer in
             continuation = self.server.feed.withEngine { read(&$0, &writer) }
-            missingBodies = writer.missingBodies
+            needsStore = writer.missingBodies + writer.unresolved
         }
-        guard missingBodies > 0 || continuation != nil, let persistence = self.server.persistence,
+        guard needsStore > 0 || continuation != nil, let persistence = self.server.persistence,
             let store = persistence.currentStore
         else { return }
 
         // Take the memory answer back and build the full one from the store.
         state.reply.buffer.moveWriterIndex(to: start)
-        var collecting = RESPEntryWriter(reply: ReplyWriter(buffer: ByteBuffer(), version: state.reply.version))
-        collecting.collected = FeedEntryCollector()
-        continuation = self.server.feed.withEngine { read(&$0, &collecting) }
-        let entries = collecting.collected!.entries
-        let version = state.reply.version
         let feed = self.server.feed
-        let pendingContinuation = continuation
+        let version = state.reply.version
         persistence.storeReads.add(1, ordering: .relaxed)
         let promise = self.eventLoop.makePromise(of: ByteBuffer.self)
         promise.completeWithTask {
-            try await Self.completeFromStore(
-                entries: entries, continuation: pendingContinuation, store: store, feed: feed, version: version)
+            var collecting = RESPEntryWriter(reply: ReplyWriter(buffer: ByteBuffer(), version: version))
+            collecting.collected = FeedEntryCollector()
+            let continuation = feed.withEngine { read(&$0, &collecting) }
+            return await Self.completeFromStore(
+                collecting.collected!, continuation: continuation, positional: positional, store: store, feed: feed,
+                version: version)
         }
-        state.deferred = .future(promise.futureResult)
+        state.deferred = .blocking(promise.futureResult)
     }
 
-    /// The reply: memory's entries with their missing bodies filled in, then
-    /// the store's older posts.
+    /// The reply: memory's entries with what they lack filled in from the
+    /// store, then the store's older posts merged with memory's.
     private static func completeFromStore(
-        entries: [FeedEntry?], continuation: StoreContinuation?, store: PostgresStore, feed: SharedFeedEngine,
-        version: RESPVersion
-    ) async throws -> ByteBuffer {
+        _ collected: FeedEntryCollector, continuation: StoreContinuation?, positional: Bool, store: PostgresStore,
+        feed: SharedFeedEngine, version: RESPVersion
+    ) async -> ByteBuffer {
         var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
         do {
-            let missing = entries.compactMap { $0 }.filter { $0.body == nil }.map(\.id)
-            let bodies = try await store.bodies(of: missing)
-            var older: [(id: UInt64, author: UInt32, body: String)] = []
+            var wanted = collected.unresolved.map(\.id)
+            wanted += collected.entries.compactMap { $0 }.filter { $0.body == nil }.map(\.id)
+            wanted += continuation?.memory.filter { $0.body == nil }.map(\.id) ?? []
+            let fetched = try await store.posts(wanted)
+            var older: [FeedEntry] = []
             if let continuation { older = try await store.olderPosts(continuation) }
-            // Cache what came back, drop store posts deleted here meanwhile, name the authors.
-            let (names, live) = feed.withEngine { engine -> ([UInt32: String], [Bool]) in
-                for (id, body) in bodies { engine.cacheBody(id, body: body) }
-                return (engine.names(of: older.map(\.author)), older.map { engine.isLive($0.id) })
+            // Cache what came back; leave out what was deleted meanwhile.
+            let (deleted, rest) = feed.withEngine { engine -> (Set<UInt64>, [FeedEntry]) in
+                for post in fetched.values { engine.cacheBody(post.id, body: post.body) }
+                let deleted = Set(wanted.filter { engine.isDeleted($0) })
+                let rest = continuation?.merged(store: older, isDeleted: { engine.isDeleted($0) }) ?? []
+                return (deleted, rest)
             }
-            let olderEntries = zip(older, live).filter(\.1).map { post, _ in
-                FeedEntry(
-                    id: post.id, author: names[post.author] ?? "", createdMilliseconds: PostID.createdMilliseconds(post.id),
-                    body: post.body)
+            func filled(_ entry: FeedEntry) -> FeedEntry {
+                var entry = entry
+                if entry.body == nil { entry.body = fetched[entry.id]?.body }
+                return entry
             }
-            reply.arrayHeader(entries.count + olderEntries.count)
-            for entry in entries {
-                guard var entry else {
-                    reply.nullArray()
-                    continue
+            var entries = collected.entries.map { $0.map(filled) }
+            var present = Array(repeating: true, count: entries.count)
+            for (index, id) in collected.unresolved {
+                if let post = fetched[id], !deleted.contains(id) {
+                    entries[index] = FeedEntry(
+                        id: id, author: post.author, createdMilliseconds: PostID.createdMilliseconds(id), body: post.body)
+                } else if !positional {
+                    present[index] = false
                 }
-                if entry.body == nil { entry.body = bodies[entry.id] }
-                reply.entry(entry)
             }
-            for entry in olderEntries { reply.entry(entry) }
+            let kept = zip(entries, present).filter(\.1).map(\.0)
+            reply.arrayHeader(kept.count + rest.count)
+            for entry in kept {
+                if let entry { reply.entry(entry) } else { reply.nullArray() }
+            }
+            for entry in rest { reply.entry(filled(entry)) }
         } catch {
             reply = ReplyWriter(buffer: ByteBuffer(), version: version)
-            reply.error("TRYAGAIN PostgreSQL unavailable: cannot read posts that are not in memory")
+            reply.error(CommandError.storeUnavailable.message)
         }
         return reply.buffer
     }
 }
-

@@ -1,26 +1,27 @@
 import Timeline
 
 /// A batch of journal entries turned into one transaction's worth of
-/// multi-row statements, one per table and kind.
+/// multi-row statements, one per table and kind. Users are still the
+/// engine's numbers here; the writer turns them into store ids.
 ///
 /// Statements run grouped by kind (users, posts, follows, likes, deletes),
 /// not in entry order, so the batch keeps only each follow's and each like's
 /// last state: follow-then-unfollow in one batch ends unfollowed, and
 /// unfollow-then-follow ends followed, as in the engine. Every statement is
-/// idempotent (ON CONFLICT DO NOTHING, deletes, "deleted_at IS NULL"), so
-/// replaying a batch after a failure, or after a commit whose reply was lost,
-/// changes nothing.
+/// idempotent (ON CONFLICT DO NOTHING, deletes, "deleted_at IS NULL", like
+/// counts changed by the rows a statement actually inserted or deleted), so
+/// replaying a batch after a failure, or after a commit whose reply was
+/// lost, changes nothing.
 struct MutationBatch: Equatable, Sendable {
-    var userIDs: [Int32] = []
-    var userNames: [String] = []
+    var newUsers: [(number: UInt32, name: String)] = []
     var postIDs: [Int64] = []
-    var postAuthors: [Int32] = []
+    var postAuthors: [UInt32] = []
     var postBodies: [String] = []
     var postCreatedMilliseconds: [Int64] = []
-    var followsAdded: [(follower: Int32, followee: Int32)] = []
-    var followsRemoved: [(follower: Int32, followee: Int32)] = []
-    var likesAdded: [(post: Int64, user: Int32)] = []
-    var likesRemoved: [(post: Int64, user: Int32)] = []
+    var followsAdded: [(follower: UInt32, followee: UInt32)] = []
+    var followsRemoved: [(follower: UInt32, followee: UInt32)] = []
+    var likesAdded: [(post: Int64, user: UInt32)] = []
+    var likesRemoved: [(post: Int64, user: UInt32)] = []
     var deletedPosts: [Int64] = []
 
     init(_ mutations: some Sequence<FeedMutation>) {
@@ -31,11 +32,10 @@ struct MutationBatch: Equatable, Sendable {
         for mutation in mutations {
             switch mutation {
             case .userCreated(let user, let name):
-                self.userIDs.append(Int32(bitPattern: user))
-                self.userNames.append(name)
+                self.newUsers.append((user, name))
             case .postCreated(let post, let author, let body):
                 self.postIDs.append(Int64(bitPattern: post))
-                self.postAuthors.append(Int32(bitPattern: author))
+                self.postAuthors.append(author)
                 self.postBodies.append(body)
                 self.postCreatedMilliseconds.append(PostID.createdMilliseconds(post))
             case .postDeleted(let post, _):
@@ -49,14 +49,29 @@ struct MutationBatch: Equatable, Sendable {
             }
         }
         for pair in followOrder {
-            let row = (Int32(bitPattern: pair.follower), Int32(bitPattern: pair.followee))
+            let row = (pair.follower, pair.followee)
             if follows[pair]! { self.followsAdded.append(row) } else { self.followsRemoved.append(row) }
         }
         for key in likeOrder {
-            let row = (Int64(bitPattern: key.post), Int32(bitPattern: key.user))
+            let row = (Int64(bitPattern: key.post), key.user)
             if likes[key]! { self.likesAdded.append(row) } else { self.likesRemoved.append(row) }
         }
     }
+
+    /// Every user the batch names.
+    var users: Set<UInt32> {
+        var users = Set(self.postAuthors)
+        for row in self.followsAdded + self.followsRemoved {
+            users.insert(row.follower)
+            users.insert(row.followee)
+        }
+        for row in self.likesAdded + self.likesRemoved { users.insert(row.user) }
+        for user in self.newUsers { users.insert(user.number) }
+        return users
+    }
+
+    /// The newest post the batch creates, if any.
+    var newestPost: UInt64? { self.postIDs.max().map { UInt64(bitPattern: $0) } }
 
     private struct Pair: Hashable {
         let follower: UInt32
@@ -69,8 +84,8 @@ struct MutationBatch: Equatable, Sendable {
     }
 
     static func == (lhs: MutationBatch, rhs: MutationBatch) -> Bool {
-        lhs.userIDs == rhs.userIDs && lhs.userNames == rhs.userNames && lhs.postIDs == rhs.postIDs
-            && lhs.postAuthors == rhs.postAuthors && lhs.postBodies == rhs.postBodies
+        lhs.newUsers.map(\.number) == rhs.newUsers.map(\.number) && lhs.newUsers.map(\.name) == rhs.newUsers.map(\.name)
+            && lhs.postIDs == rhs.postIDs && lhs.postAuthors == rhs.postAuthors && lhs.postBodies == rhs.postBodies
             && lhs.followsAdded.map { [$0.follower, $0.followee] } == rhs.followsAdded.map { [$0.follower, $0.followee] }
             && lhs.followsRemoved.map { [$0.follower, $0.followee] } == rhs.followsRemoved.map { [$0.follower, $0.followee] }
             && lhs.likesAdded.map { [$0.post, Int64($0.user)] } == rhs.likesAdded.map { [$0.post, Int64($0.user)] }

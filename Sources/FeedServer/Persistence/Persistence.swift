@@ -6,6 +6,8 @@ import Synchronization
 final class Persistence: Sendable {
     let settings: PostgresSettings
     let journal: Journal
+    /// The store's ids of users, by the engine's numbers.
+    let keys = UserKeys()
     /// Set once PostgreSQL is loaded and the store can be queried.
     let store = Mutex<PostgresStore?>(nil)
     let ready = ReadyEvent()

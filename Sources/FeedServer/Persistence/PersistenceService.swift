@@ -5,6 +5,7 @@ import NIOCore
 import NIOSSL
 import PostgresNIO
 import ServiceLifecycle
+import Timeline
 import Synchronization
 
 /// PostgreSQL's side of the server, as a `Service`: starts the embedded
@@ -62,11 +63,18 @@ final class PersistenceService: Service, Sendable {
         defer { clientTask.cancel() }
 
         try await self.retryingAtStart { try await Migrations.apply(try Migrations.bundled(), client: client, logger: self.logger) }
-        let summary = try await StateLoader.load(into: self.context.feed, client: client, logger: self.logger)
+        let keys = self.persistence.keys
+        let summary = try await StateLoader.load(into: self.context.feed, keys: keys, client: client, logger: self.logger)
         self.persistence.loadMilliseconds.store(Int(summary.duration / .milliseconds(1)), ordering: .relaxed)
-        self.persistence.store.withLock { $0 = PostgresStore(client: client, logger: self.logger) }
+        let store = PostgresStore(
+            client: client, keys: keys, baseline: summary.baseline, startedAt: summary.startedAt, logger: self.logger)
+        self.persistence.store.withLock { $0 = store }
         self.persistence.ready.succeed()
-        let warming = Task { [context] in await StateLoader.warmBodies(into: context.feed, client: client, logger: self.logger) }
+        let warmLimit = self.context.configuration.warmPostLimit
+        let warming = Task { [context] in
+            await StateLoader.warm(
+                into: context.feed, client: client, baseline: summary.baseline, limit: warmLimit, logger: self.logger)
+        }
         defer { warming.cancel() }
 
         let writer = JournalConnection(
@@ -137,8 +145,12 @@ final class PersistenceService: Service, Sendable {
             let batch = journal.batch(limit: settings.batchSize)
             let started = ContinuousClock.now
             do {
-                try await writer.write(MutationBatch(batch.map(\.mutation)), timeout: settings.writeTimeout)
-                journal.commit(through: batch.last!.lsn)
+                try await writer.write(MutationBatch(batch.map(\.mutation)), keys: self.persistence.keys, timeout: settings.writeTimeout)
+                let lsn = batch.last!.lsn
+                journal.commit(through: lsn)
+                // What the batch made may now leave memory.
+                let now = WallClock.milliseconds()
+                self.context.feed.withEngine { $0.markDurable(through: lsn, now: now) }
                 self.recordCommitted(batch.count, took: .now - started)
                 backoff = .milliseconds(50)
             } catch {

@@ -26,13 +26,14 @@ actor JournalConnection {
 
     /// Writes `batch` as one transaction; throws if it does not commit within
     /// `timeout`. Retrying a batch is safe: batches are idempotent.
-    func write(_ batch: MutationBatch, timeout: Duration) async throws {
+    func write(_ batch: MutationBatch, keys: UserKeys, timeout: Duration) async throws {
         let connection = try await self.open(timeout: timeout)
         let logger = self.logger
         do {
-            try await Deadline.result(within: timeout) {
-                try await PostgresBatchWriter.write(batch, on: connection, logger: logger)
+            let resolved = try await Deadline.result(within: timeout) {
+                try await PostgresBatchWriter.write(batch, keys: keys, on: connection, logger: logger)
             }
+            keys.set(resolved.map { (number: $0.key, id: $0.value) })
         } catch {
             if error is Deadline.Passed || connection.isClosed {
                 self.connection = nil
@@ -116,34 +117,68 @@ enum Deadline {
 /// Writes one `MutationBatch` as one transaction of multi-row statements:
 /// arrays bound as parameters and expanded with UNNEST, every value a bind.
 enum PostgresBatchWriter {
-    static func write(_ batch: MutationBatch, on connection: PostgresConnection, logger: Logger) async throws {
+    struct UnnamedUser: Error, CustomStringConvertible {
+        let number: UInt32
+        var description: String { "the journal names user \(self.number) before creating them" }
+    }
+
+    /// Writes the batch; returns the store ids it assigned to new users
+    /// (to be recorded once the transaction has committed).
+    static func write(
+        _ batch: MutationBatch, keys: UserKeys, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [UInt32: Int64] {
         // BEGIN/COMMIT by hand rather than withTransaction: no ROLLBACK is
         // sent on a connection that is already closed (it would never answer).
         try await connection.query("BEGIN", logger: logger)
         do {
-            try await self.statements(batch, on: connection, logger: logger)
+            var ids = keys.map(batch.users)
+            let resolved = try await self.resolveUsers(batch, known: ids, on: connection, logger: logger)
+            ids.merge(resolved) { _, new in new }
+            try await self.statements(batch, ids: ids, on: connection, logger: logger)
             try await connection.query("COMMIT", logger: logger)
+            return resolved
         } catch {
             if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
             throw error
         }
     }
 
-    private static func statements(_ batch: MutationBatch, on connection: PostgresConnection, logger: Logger) async throws {
-        if !batch.userIDs.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO users (id, name)
-                SELECT * FROM UNNEST(\(batch.userIDs)::int4[], \(batch.userNames)::text[])
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
+    /// Store ids for the batch's users that have none yet: inserted by name
+    /// (a user another process already inserted stays as it is) and read
+    /// back, in the batch's transaction. Read committed gives the second
+    /// statement a new snapshot, so it sees a row another process committed
+    /// while the insert waited on it.
+    private static func resolveUsers(
+        _ batch: MutationBatch, known: [UInt32: Int64], on connection: PostgresConnection, logger: Logger
+    ) async throws -> [UInt32: Int64] {
+        let missing = batch.users.filter { known[$0] == nil }
+        guard !missing.isEmpty else { return [:] }
+        var numbers: [String: UInt32] = [:]
+        for user in batch.newUsers where missing.contains(user.number) { numbers[user.name] = user.number }
+        if let unnamed = missing.first(where: { number in !numbers.values.contains(number) }) {
+            throw UnnamedUser(number: unnamed)
         }
+        let names = Array(numbers.keys)
+        try await connection.query(
+            "INSERT INTO users (name) SELECT * FROM UNNEST(\(names)::text[]) ON CONFLICT (name) DO NOTHING", logger: logger)
+        var resolved: [UInt32: Int64] = [:]
+        let rows = try await connection.query("SELECT id, name FROM users WHERE name = ANY(\(names)::text[])", logger: logger)
+        for try await (id, name) in rows.decode((Int64, String).self) {
+            if let number = numbers[name] { resolved[number] = id }
+        }
+        return resolved
+    }
+
+    private static func statements(
+        _ batch: MutationBatch, ids: [UInt32: Int64], on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        func id(_ number: UInt32) -> Int64 { ids[number]! }
         if !batch.postIDs.isEmpty {
             try await connection.query(
                 """
                 INSERT INTO posts (id, author_id, body, created_at)
                 SELECT id, author_id, body, to_timestamp(created_ms / 1000.0)
-                FROM UNNEST(\(batch.postIDs)::int8[], \(batch.postAuthors)::int4[], \(batch.postBodies)::text[],
+                FROM UNNEST(\(batch.postIDs)::int8[], \(batch.postAuthors.map(id))::int8[], \(batch.postBodies)::text[],
                             \(batch.postCreatedMilliseconds)::int8[]) AS p(id, author_id, body, created_ms)
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
@@ -153,33 +188,45 @@ enum PostgresBatchWriter {
                 """
                 DELETE FROM follows
                 WHERE (follower_id, followee_id) IN (
-                    SELECT * FROM UNNEST(\(batch.followsRemoved.map(\.follower))::int4[],
-                                         \(batch.followsRemoved.map(\.followee))::int4[]))
+                    SELECT * FROM UNNEST(\(batch.followsRemoved.map { id($0.follower) })::int8[],
+                                         \(batch.followsRemoved.map { id($0.followee) })::int8[]))
                 """, logger: logger)
         }
         if !batch.followsAdded.isEmpty {
             try await connection.query(
                 """
                 INSERT INTO follows (follower_id, followee_id)
-                SELECT * FROM UNNEST(\(batch.followsAdded.map(\.follower))::int4[],
-                                     \(batch.followsAdded.map(\.followee))::int4[])
+                SELECT * FROM UNNEST(\(batch.followsAdded.map { id($0.follower) })::int8[],
+                                     \(batch.followsAdded.map { id($0.followee) })::int8[])
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
+        // Like counts move by the rows each statement really changed.
         if !batch.likesRemoved.isEmpty {
             try await connection.query(
                 """
-                DELETE FROM likes
-                WHERE (post_id, user_id) IN (
-                    SELECT * FROM UNNEST(\(batch.likesRemoved.map(\.post))::int8[], \(batch.likesRemoved.map(\.user))::int4[]))
+                WITH removed AS (
+                    DELETE FROM likes
+                    WHERE (post_id, user_id) IN (
+                        SELECT * FROM UNNEST(\(batch.likesRemoved.map(\.post))::int8[],
+                                             \(batch.likesRemoved.map { id($0.user) })::int8[]))
+                    RETURNING post_id)
+                UPDATE posts SET like_count = like_count - counted.likes
+                FROM (SELECT post_id, count(*) AS likes FROM removed GROUP BY post_id) AS counted
+                WHERE posts.id = counted.post_id
                 """, logger: logger)
         }
         if !batch.likesAdded.isEmpty {
             try await connection.query(
                 """
-                INSERT INTO likes (post_id, user_id)
-                SELECT * FROM UNNEST(\(batch.likesAdded.map(\.post))::int8[], \(batch.likesAdded.map(\.user))::int4[])
-                ON CONFLICT DO NOTHING
+                WITH added AS (
+                    INSERT INTO likes (post_id, user_id)
+                    SELECT * FROM UNNEST(\(batch.likesAdded.map(\.post))::int8[], \(batch.likesAdded.map { id($0.user) })::int8[])
+                    ON CONFLICT DO NOTHING
+                    RETURNING post_id)
+                UPDATE posts SET like_count = like_count + counted.likes
+                FROM (SELECT post_id, count(*) AS likes FROM added GROUP BY post_id) AS counted
+                WHERE posts.id = counted.post_id
                 """, logger: logger)
         }
         if !batch.deletedPosts.isEmpty {

@@ -1,144 +1,133 @@
+import Foundation
 import Logging
 import PostgresNIO
 import Timeline
 
-/// Start-up recovery: loads users, the follow graph, every live post's
-/// record, each author's recent posts with their bodies, and likes, printing
-/// progress. Timelines are not loaded: they fill lazily on first read.
+/// Start-up recovery: loads users and the follow graph, and where the
+/// store's history ends, printing progress. That is all the listener waits
+/// for, so the time to serve again does not grow with the posts in the
+/// store. Posts come in afterwards: the newest ones in the background
+/// (`warm`), the rest when a command asks (docs/adr/0009-memory-is-a-cache.md).
 enum StateLoader {
     struct Summary {
         var users = 0
         var follows = 0
-        var posts = 0
-        var recentBodies = 0
-        var likes = 0
         var duration: Duration = .zero
+        var baseline = StoreBaseline(maxPostID: 0)
+        var startedAt = Date()
     }
 
     /// Rows are applied to the engine in chunks, one lock acquisition each.
     private static let chunk = 20_000
 
-    static func load(into feed: SharedFeedEngine, client: PostgresClient, logger: Logger) async throws -> Summary {
+    static func load(into feed: SharedFeedEngine, keys: UserKeys, client: PostgresClient, logger: Logger) async throws -> Summary {
         let clock = ContinuousClock()
         let started = clock.now
         var summary = Summary()
         let now = WallClock.milliseconds()
 
-        var users: [(Int32, String)] = []
-        for try await row in try await client.query("SELECT id, name FROM users ORDER BY id", logger: logger).decode((Int32, String).self) {
-            users.append(row)
-            if users.count == chunk { summary.users += apply(&users, to: feed) { $0.restoreUser(number: UInt32($1.0), name: $1.1, now: now) } }
+        for try await (maxID, databaseNow) in try await client.query(
+            "SELECT COALESCE(max(id), 0), now() FROM posts", logger: logger
+        ).decode((Int64, Date).self) {
+            summary.baseline = StoreBaseline(maxPostID: UInt64(bitPattern: maxID))
+            summary.startedAt = databaseNow
         }
-        summary.users += apply(&users, to: feed) { $0.restoreUser(number: UInt32($1.0), name: $1.1, now: now) }
+        let baseline = summary.baseline
+        feed.withEngine { $0.beginRestore(baseline) }
+
+        // Users get the engine's numbers in the order they arrive; the store's ids are kept beside.
+        var numbers: [Int64: UInt32] = [:]
+        var rows: [(Int64, String)] = []
+        func applyUsers() {
+            let batch = rows
+            let assigned = feed.withEngine { engine in batch.map { (engine.restoreUser(name: $0.1, now: now), $0.0) } }
+            keys.set(assigned.map { (number: $0.0, id: $0.1) })
+            for (number, id) in assigned { numbers[id] = number }
+            summary.users += batch.count
+            rows.removeAll(keepingCapacity: true)
+        }
+        for try await row in try await client.query("SELECT id, name FROM users", logger: logger).decode((Int64, String).self) {
+            rows.append(row)
+            if rows.count == chunk { applyUsers() }
+        }
+        applyUsers()
         logger.notice("Loaded \(summary.users) users", metadata: ["elapsed": "\(clock.now - started)"])
 
-        // Follows and posts need only the users, so they load side by side,
-        // each grouped per user so a million edges are a hundred thousand rows.
-        async let follows = Self.loadFollows(into: feed, client: client, logger: logger)
-        async let posts = Self.loadPosts(into: feed, client: client, logger: logger)
-        summary.follows = try await follows
-        logger.notice("Loaded \(summary.follows) follows", metadata: ["elapsed": "\(clock.now - started)"])
-        summary.posts = try await posts
-        logger.notice("Loaded \(summary.posts) posts", metadata: ["elapsed": "\(clock.now - started)"])
-
-        var likes: [(Int64, [Int32])] = []
-        for try await row in try await client.query(
-            "SELECT post_id, array_agg(user_id) FROM likes GROUP BY post_id", logger: logger
-        ).decode((Int64, [Int32]).self) {
-            likes.append(row)
-            if likes.count == chunk { summary.likes += apply(&likes, to: feed, restoreLikes) }
+        // Follows grouped per follower, so a million edges are a hundred thousand rows.
+        var follows: [(UInt32, [UInt32])] = []
+        func applyFollows() {
+            let batch = follows
+            feed.withEngine { engine in
+                for (follower, followees) in batch {
+                    for followee in followees { engine.restoreFollow(follower: follower, followee: followee) }
+                }
+            }
+            follows.removeAll(keepingCapacity: true)
         }
-        summary.likes += apply(&likes, to: feed, restoreLikes)
+        for try await (follower, followees) in try await client.query(
+            "SELECT follower_id, array_agg(followee_id) FROM follows GROUP BY follower_id", logger: logger
+        ).decode((Int64, [Int64]).self) {
+            guard let number = numbers[follower] else { continue }
+            follows.append((number, followees.compactMap { numbers[$0] }))
+            summary.follows += followees.count
+            if follows.count == chunk / 10 { applyFollows() }
+        }
+        applyFollows()
         summary.duration = clock.now - started
         logger.notice(
             "Loaded state from PostgreSQL",
             metadata: [
-                "users": "\(summary.users)", "follows": "\(summary.follows)", "posts": "\(summary.posts)",
-                "likes": "\(summary.likes)", "seconds": "\(summary.duration)",
+                "users": "\(summary.users)", "follows": "\(summary.follows)", "posts_before_id": "\(baseline.maxPostID)",
+                "seconds": "\(summary.duration)",
             ])
         return summary
     }
 
-    private static func restoreLikes(_ engine: inout FeedEngine, _ row: (Int64, [Int32])) {
-        for user in row.1 { engine.restoreLike(user: UInt32(user), post: UInt64(row.0)) }
-    }
-
-    private static func loadFollows(into feed: SharedFeedEngine, client: PostgresClient, logger: Logger) async throws -> Int {
-        var loaded = 0
-        var rows: [(Int32, [Int32])] = []
-        let restore: (inout FeedEngine, (Int32, [Int32])) -> Void = { engine, row in
-            for followee in row.1 { engine.restoreFollow(follower: UInt32(row.0), followee: UInt32(followee)) }
-        }
-        for try await row in try await client.query(
-            "SELECT follower_id, array_agg(followee_id) FROM follows GROUP BY follower_id", logger: logger
-        ).decode((Int32, [Int32]).self) {
-            loaded += row.1.count
-            rows.append(row)
-            if rows.count == chunk / 10 { _ = apply(&rows, to: feed, restore) }
-        }
-        _ = apply(&rows, to: feed, restore)
-        return loaded
-    }
-
-    /// Every live post's record, and each author's recent list from the same
-    /// scan. Bodies come later: `warmBodies`, and reads that miss.
-    private static func loadPosts(into feed: SharedFeedEngine, client: PostgresClient, logger: Logger) async throws -> Int {
-        var loaded = 0
-        var rows: [(Int32, [Int64])] = []
-        let restore: (inout FeedEngine, (Int32, [Int64])) -> Void = { engine, row in
-            engine.restorePosts(author: UInt32(row.0), ids: row.1.map { UInt64($0) })
-        }
-        for try await row in try await client.query(
-            "SELECT author_id, array_agg(id) FROM posts WHERE deleted_at IS NULL GROUP BY author_id", logger: logger
-        ).decode((Int32, [Int64]).self) {
-            loaded += row.1.count
-            rows.append(row)
-            if rows.count == chunk / 10 { _ = apply(&rows, to: feed, restore) }
-        }
-        _ = apply(&rows, to: feed, restore)
-        return loaded
-    }
-
-    /// After the listener opens: each author's recent bodies, newest first,
-    /// into the cache, in chunks, so the first reads find most of them.
-    static func warmBodies(into feed: SharedFeedEngine, client: PostgresClient, logger: Logger) async {
+    /// After the listener opens: the store's `limit` newest posts into the
+    /// authors' recent lists (and their bodies into the cache), so the first
+    /// reads find their feeds in memory. Timelines read before this finished
+    /// are rebuilt on their next read, deeper.
+    static func warm(into feed: SharedFeedEngine, client: PostgresClient, baseline: StoreBaseline, limit: Int, logger: Logger) async {
+        guard limit > 0, baseline.maxPostID > 0 else { return }
         let clock = ContinuousClock()
         let started = clock.now
-        let cap = feed.withEngine { $0.configuration.recentPostsCap }
-        var cached = 0
         do {
-            var rows: [(Int64, String)] = []
-            let restore: (inout FeedEngine, (Int64, String)) -> Void = { engine, row in
-                engine.cacheBody(UInt64(row.0), body: row.1)
-            }
-            for try await row in try await client.query(
+            var posts: [StoredPost] = []
+            posts.reserveCapacity(Swift.min(limit, 1 << 20))
+            for try await (id, author, body, likes) in try await client.query(
                 """
-                SELECT p.id, p.body FROM users u CROSS JOIN LATERAL (
-                    SELECT id, body FROM posts WHERE author_id = u.id AND deleted_at IS NULL ORDER BY id DESC LIMIT \(Int32(cap))
-                ) p
+                SELECT p.id, u.name, p.body, p.like_count FROM (
+                    SELECT id, author_id, body, like_count FROM posts
+                    WHERE deleted_at IS NULL AND id <= \(Int64(bitPattern: baseline.maxPostID))
+                    ORDER BY id DESC LIMIT \(Int32(clamping: limit))) AS p
+                JOIN users u ON u.id = p.author_id
                 """, logger: logger
-            ).decode((Int64, String).self) {
-                rows.append(row)
-                if rows.count == chunk { cached += apply(&rows, to: feed, restore) }
+            ).decode((Int64, String, String, Int32).self) {
+                posts.append(StoredPost(id: UInt64(bitPattern: id), author: author, body: body, likes: Int(likes)))
             }
-            cached += apply(&rows, to: feed, restore)
-            logger.notice("Warmed the post cache with \(cached) recent bodies", metadata: ["elapsed": "\(clock.now - started)"])
+            guard !posts.isEmpty else { return }
+            // All of the store's live posts from the oldest of these up are here.
+            let from = posts.count == limit ? posts.map(\.id).min()! : 0
+            let below = baseline.maxPostID + 1
+            let byAuthor = Array(Dictionary(grouping: posts, by: \.author))
+            var index = 0
+            while index < byAuthor.count {
+                let slice = byAuthor[index..<Swift.min(index + 1000, byAuthor.count)]
+                feed.withEngine { engine in
+                    for (author, posts) in slice {
+                        engine.installRecent(author: author, posts: posts.sorted { $0.id > $1.id }, from: from, below: below)
+                    }
+                }
+                index += 1000
+                await Task.yield()
+            }
+            feed.withEngine { engine in
+                engine.lowerRecentFloors(to: from, whereAtMost: below)
+                engine.dropTimelines(floorAbove: from)
+            }
+            logger.notice("Warmed memory with the \(posts.count) newest posts", metadata: ["elapsed": "\(clock.now - started)"])
         } catch {
-            logger.warning("Could not warm the post cache: \(String(reflecting: error))")
+            logger.warning("Could not warm memory with the newest posts: \(String(reflecting: error))")
         }
-    }
-
-    /// Applies and empties `rows`; returns how many there were.
-    private static func apply<Row: Sendable>(
-        _ rows: inout [Row], to feed: SharedFeedEngine, _ restore: (inout FeedEngine, Row) -> Void
-    ) -> Int {
-        let count = rows.count
-        guard count > 0 else { return 0 }
-        let batch = rows
-        feed.withEngine { engine in
-            for row in batch { restore(&engine, row) }
-        }
-        rows.removeAll(keepingCapacity: true)
-        return count
     }
 }

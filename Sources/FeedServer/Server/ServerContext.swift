@@ -28,6 +28,8 @@ public final class ServerContext: Sendable {
     let feed: SharedFeedEngine
     /// The journal, durability and store when PostgreSQL is on; nil for `--persistence none`.
     let persistence: Persistence?
+    /// `--maxmemory`.
+    let memory: MemoryGovernor
 
     /// The services that make up the server, in start order: persistence (if
     /// on), then the listener. A service group shuts them down in reverse, so
@@ -51,6 +53,7 @@ public final class ServerContext: Sendable {
         feed.recordsMutations = configuration.persistence == .postgres
         self.feed = SharedFeedEngine(configuration: feed)
         self.persistence = configuration.persistence == .postgres ? Persistence(settings: configuration.postgres) : nil
+        self.memory = MemoryGovernor(limit: configuration.maxMemoryBytes)
         self.startedAtMicroseconds = WallClock.microseconds()
         var generator = SystemRandomNumberGenerator()
         self.runID = String((0..<40).map { _ in "0123456789abcdef".randomElement(using: &generator)! })

@@ -1,0 +1,34 @@
+extension FeedEngine {
+    /// The engine's size, from running totals: O(1), so INFO and metrics
+    /// scrapes hold the engine lock for microseconds however many users.
+    public var summary: FeedSummary {
+        var summary = FeedSummary()
+        let usage = self.usage
+        summary.users = usage.users
+        summary.posts = usage.records
+        summary.follows = self.followCount
+        summary.celebrities = self.celebrityCount
+        summary.pulledAuthors = self.pulledAuthors.count
+        summary.cachedBodies = self.bodies.count
+        summary.cacheHits = self.bodies.hits
+        summary.cacheMisses = self.bodies.misses
+        summary.cacheEvictions = self.bodies.evictions
+        summary.residentTimelines = usage.residentTimelines
+        summary.timelineEntries = usage.timelineEntries
+        summary.recentEntries = usage.recentEntries
+        summary.likeSets = usage.likeSets
+        summary.rememberedDeletes = self.deleted.count
+        summary.timelineBytes =
+            usage.timelineEntries * MemoryCost.listEntry + usage.residentTimelines * MemoryCost.list
+        summary.recentPostBytes = usage.recentEntries * MemoryCost.listEntry
+        summary.followGraphBytes = usage.followGraphBytes
+        summary.postMetadataBytes = usage.records * MemoryCost.record + self.deleted.count * 16
+        summary.postBodyBytes = self.bodies.usedBytes
+        summary.likeBytes = usage.likeSets * MemoryCost.likeSet + usage.likers * MemoryCost.liker
+        summary.userBytes = usage.users * MemoryCost.user + usage.nameBytes
+        return summary
+    }
+
+    /// Estimated bytes the engine holds (`summary.totalBytes`), cheaply.
+    public var estimatedBytes: Int { self.summary.totalBytes }
+}
