@@ -8,8 +8,8 @@ import DequeModule
 /// (dropped, rebuilt on their next read); then bodies; then like sets. A
 /// second round takes the lists and timelines read once since. Nothing the
 /// store does not have yet goes (a post, a like or a delete not yet
-/// durable), nor a celebrity's unpushed posts, so without a store nothing
-/// goes at all and the server refuses writes instead.
+/// durable), so without a store nothing goes at all and the server refuses
+/// writes instead.
 extension FeedEngine {
     /// Evicts about `bytes` (by the engine's estimate); returns what it freed.
     @discardableResult
@@ -60,7 +60,8 @@ extension FeedEngine {
                 self.users[author].recentReferenced = false
                 continue
             }
-            self.trimRecent(UInt32(author), keep: 0)
+            // Only as much as is needed: the next pass goes on from here.
+            self.trimRecent(UInt32(author), keep: 0, bytes: target - (start - self.estimatedBytes))
         }
     }
 

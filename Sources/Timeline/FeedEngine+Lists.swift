@@ -109,12 +109,20 @@ extension FeedEngine {
     }
 
     /// Trims an author's recent list from its oldest post while the posts
-    /// may leave memory, leaving at least `keep`. Returns how many left.
+    /// may leave memory, leaving at least `keep`, until about `bytes` are
+    /// freed. Returns how many left.
     @discardableResult
-    mutating func trimRecent(_ author: UInt32, keep: Int) -> Int {
+    mutating func trimRecent(_ author: UInt32, keep: Int, bytes: Int = Int.max) -> Int {
         var trimmed = 0
-        while self.recentPosts[Int(author)].count > keep, let oldest = self.recentPosts[Int(author)].oldest {
-            guard let record = self.posts[oldest], record.pushed, self.canEvictRecord(oldest) else { break }
+        let start = self.estimatedBytes
+        while self.recentPosts[Int(author)].count > keep, let oldest = self.recentPosts[Int(author)].oldest,
+            start - self.estimatedBytes < bytes
+        {
+            // An unpushed post may go too, but then its author stays pulled
+            // (its count is not taken back): followers' timelines never had
+            // it, so readers must keep merging the list, whose floor now
+            // sends them to the store below it.
+            guard self.posts[oldest] != nil, self.canEvictRecord(oldest) else { break }
             self.recentPosts[Int(author)].removeOldest()
             self.usage.recentEntries -= 1
             self.users[Int(author)].recentFloor = Swift.max(self.users[Int(author)].recentFloor, oldest &+ 1)

@@ -31,11 +31,11 @@ import DequeModule
 /// - A recent list holds exactly its author's live posts at or above its
 ///   floor, and every post in it has a record.
 /// - A timeline holds a post at most once.
-/// - An author is pulled exactly while their recent list holds a post that
-///   was not pushed, so a celebrity whose follower count falls below the
-///   threshold stays pulled until those posts age out: no post becomes
-///   invisible, and nothing is re-bucketed. Eviction never trims an unpushed
-///   post from a list.
+/// - An author is pulled while their recent list holds a post that was not
+///   pushed, so a celebrity whose follower count falls below the threshold
+///   stays pulled until those posts age out: no post becomes invisible, and
+///   nothing is re-bucketed. An author whose unpushed posts eviction trimmed
+///   stays pulled for good (their followers' timelines never had them).
 public struct FeedEngine: Sendable {
     public let configuration: FeedConfiguration
     var ids: PostIDGenerator

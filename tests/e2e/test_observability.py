@@ -214,7 +214,9 @@ def test_slowlog_records_a_slow_fanout_and_not_the_fast_commands(start_server):
     assert posts[0]["client_name"] == b"poster"
     assert posts[0]["client_address"].startswith(b"127.0.0.1:")
     assert len(entries) < 2 * followers / 100  # the fast setup commands stay out
-    assert client.slowlog_len() == len(entries)
+    # SLOWLOG GET of a thousand entries can itself pass 1 ms on a debug
+    # build and log itself: LEN counts it too.
+    assert client.slowlog_len() - len(entries) in (0, 1)
     assert client.slowlog_reset() is True
     assert client.slowlog_len() <= 1
     # CONFIG SET changes the threshold at run time.

@@ -19,8 +19,8 @@ enum ConfigParameters {
         ("databases", { _ in "1" }),
         ("save", { _ in "" }),
         ("appendonly", { _ in "no" }),
-        ("maxmemory", { _ in "0" }),
-        ("maxmemory-policy", { _ in "noeviction" }),
+        ("maxmemory", { String($0.memory.limit.load(ordering: .relaxed)) }),
+        ("maxmemory-policy", { $0.maxmemoryPolicy }),
         ("proto-max-bulk-len", { String($0.configuration.decoderLimits.maxBulkLength) }),
         ("max-multibulk-len", { String($0.configuration.decoderLimits.maxMultibulkCount) }),
         (
@@ -37,6 +37,7 @@ enum ConfigParameters {
         ("celebrity-threshold", { String($0.configuration.feed.celebrityThreshold) }),
         ("inactive-after", { DurationText.text($0.configuration.feed.inactiveAfterMilliseconds) }),
         ("post-cache-mb", { String($0.configuration.feed.postCacheBytes / (1024 * 1024)) }),
+        ("warm-posts", { String($0.configuration.warmPostLimit) }),
         ("max-body-bytes", { String($0.configuration.feed.maxBodyBytes) }),
         ("node-id", { String($0.configuration.feed.node) }),
         ("metrics-port", { String($0.configuration.metricsPort) }),
@@ -53,6 +54,12 @@ enum ConfigParameters {
     }
 
     static let settable: [String: Setter] = [
+        "maxmemory": { text in
+            guard let bytes = ByteSize.parse(text) else {
+                return .failure(SetFailure(reason: "argument must be a memory value"))
+            }
+            return .success({ $0.memory.limit.store(bytes, ordering: .relaxed) })
+        },
         "slowlog-log-slower-than": { text in
             integer(text, in: -1...Int.max).map { value in { $0.slowlog.slowerThanMicroseconds.store(value, ordering: .relaxed) } }
         },

@@ -57,11 +57,12 @@ enum FeedCommands {
             let author = try FeedArguments.user(call, 1)
             let id = try FeedArguments.postID(call, 2)
             let server = call.server
-            call.faulting(state: &state) {
+            call.faulting(state: &state) { answer in
                 let now = WallClock.milliseconds()
                 return Attempt(
                     server.journaledWrite(bytes: Self.smallWrite, grows: false) { (engine) throws(FeedError) in
-                        try engine.delete(author: author, post: id, now: now)
+                        answer?.install(into: &engine, now: now)
+                        return try engine.delete(author: author, post: id, now: now)
                     }, server: server)
             } absent: { reply in
                 reply.integer(0)
@@ -189,8 +190,8 @@ enum FeedCommands {
         run(&state) { state throws(CommandError) in
             let user = try FeedArguments.user(call, 1)
             let server = call.server
-            call.faulting(state: &state) {
-                Attempt.reading(server) { (engine) throws(FeedError) in try engine.stats(of: user) }
+            call.faulting(state: &state) { answer in
+                Attempt.reading(server, installing: answer) { (engine) throws(FeedError) in try engine.stats(of: user) }
             } absent: { reply in
                 reply.error("ERR no such user")
             } reply: { stats, reply in
@@ -215,11 +216,12 @@ enum FeedCommands {
                 let user = try FeedArguments.user(call, 1)
                 let id = try FeedArguments.postID(call, 2)
                 let server = call.server
-                call.faulting(state: &state) {
+                call.faulting(state: &state) { answer in
                     let now = WallClock.milliseconds()
                     return Attempt(
                         server.journaledWrite(bytes: Self.smallWrite * 2, grows: liking) { (engine) throws(FeedError) in
-                            liking ? try engine.like(user: user, post: id, now: now) : try engine.unlike(user: user, post: id)
+                            answer?.install(into: &engine, now: now)
+                            return liking ? try engine.like(user: user, post: id, now: now) : try engine.unlike(user: user, post: id)
                         }, server: server)
                 } absent: { reply in
                     reply.error(CommandError.feed(.noSuchPost).message)

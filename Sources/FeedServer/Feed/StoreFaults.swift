@@ -24,10 +24,18 @@ enum Attempt<Result: Sendable>: Sendable {
         }
     }
 
-    /// A read-only engine call.
-    static func reading(_ server: ServerContext, _ body: (inout FeedEngine) throws(FeedError) -> Result) -> Attempt {
+    /// A read-only engine call, after installing what the store answered.
+    static func reading(
+        _ server: ServerContext, installing answer: FaultAnswer?, _ body: (inout FeedEngine) throws(FeedError) -> Result
+    ) -> Attempt {
         do throws(FeedError) {
-            return .done(try server.feed.withEngine(body), lsn: nil)
+            let now = WallClock.milliseconds()
+            return .done(
+                try server.feed.withEngine { (engine) throws(FeedError) in
+                    server.relieveMemory(&engine)
+                    answer?.install(into: &engine, now: now)
+                    return try body(&engine)
+                }, lsn: nil)
         } catch .notInMemory(let fault) {
             return .fault(fault)
         } catch {
@@ -46,12 +54,12 @@ extension CommandCall {
     /// `absent` writes the reply when the store has no such post.
     func faulting<Result: Sendable>(
         state: inout ConnectionState,
-        attempt: @escaping @Sendable () -> Attempt<Result>,
+        attempt: @escaping @Sendable (FaultAnswer?) -> Attempt<Result>,
         absent: @escaping @Sendable (inout ReplyWriter) -> Void,
         reply: @escaping @Sendable (Result, inout ReplyWriter) -> Void
     ) {
         let fault: StoreFault
-        switch attempt() {
+        switch attempt(nil) {
         case .done(let result, let lsn):
             reply(result, &state.reply)
             if let lsn, self.server.persistence?.isSync == true { state.deferred = .untilCommitted(lsn) }
@@ -78,9 +86,9 @@ extension CommandCall {
                         absent(&writer)
                         return writer.buffer
                     }
-                    let now = WallClock.milliseconds()
-                    server.feed.withEngine { answer.install(into: &$0, now: now) }
-                    switch attempt() {
+                    // Installed in the same engine call as the retry, so
+                    // eviction cannot take it in between.
+                    switch attempt(answer) {
                     case .done(let result, let lsn):
                         reply(result, &writer)
                         if let lsn, persistence.isSync { try await persistence.journal.whenCommitted(lsn, on: loop).get() }

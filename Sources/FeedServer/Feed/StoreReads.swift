@@ -21,8 +21,12 @@ extension CommandCall {
         let start = state.reply.buffer.writerIndex
         var continuation: StoreContinuation?
         var needsStore = 0
+        let server = self.server
         state.reply.writeEntries { writer in
-            continuation = self.server.feed.withEngine { read(&$0, &writer) }
+            continuation = server.feed.withEngine { engine in
+                server.relieveMemory(&engine)
+                return read(&engine, &writer)
+            }
             needsStore = writer.missingBodies + writer.unresolved
         }
         guard needsStore > 0 || continuation != nil, let persistence = self.server.persistence,

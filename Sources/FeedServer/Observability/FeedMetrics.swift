@@ -101,7 +101,7 @@ final class FeedMetrics: Sendable {
     }
 
     private func sample(_ server: ServerContext, into sampled: inout Sampled) {
-        let (summary, counters) = server.feed.withEngine { ($0.summary, $0.counters) }
+        let (summary, counters, evictions) = server.feed.withEngine { ($0.summary, $0.counters, $0.evictions) }
         let stats = server.stats
         let clients = server.clients.records()
         let traffic = stats.traffic(liveClients: clients)
@@ -133,12 +133,25 @@ final class FeedMetrics: Sendable {
             for (structure, bytes) in [
                 ("timelines", summary.timelineBytes), ("recent_posts", summary.recentPostBytes),
                 ("follow_graph", summary.followGraphBytes), ("post_metadata", summary.postMetadataBytes),
-                ("post_bodies", summary.postBodyBytes),
+                ("post_bodies", summary.postBodyBytes), ("likes", summary.likeBytes), ("users", summary.userBytes),
             ] {
                 self.gauge("feed_memory_bytes", labels: [("structure", structure)], bytes, in: &sampled)
             }
-            self.gauge("feed_heap_bytes", Int(feed_heap_bytes_in_use()), in: &sampled)
+            let journalBytes = server.persistence?.journal.backlog.bytes ?? 0
+            self.gauge(
+                "feed_used_memory_bytes", server.memory.used(engineBytes: summary.totalBytes, journalBytes: journalBytes),
+                in: &sampled)
+            self.gauge("feed_maxmemory_bytes", server.memory.limit.load(ordering: .relaxed), in: &sampled)
             self.gauge("process_resident_memory_bytes", Int(feed_resident_bytes()), in: &sampled)
+            for (kind, total) in [
+                ("posts", evictions.posts), ("timelines", evictions.timelines), ("like_sets", evictions.likeSets),
+                ("bodies", evictions.bodies),
+            ] {
+                self.counter("feed_evictions_total", labels: [("kind", kind)], total: total, in: &sampled)
+            }
+            self.counter("feed_oom_refusals_total", total: server.memory.refusals.load(ordering: .relaxed), in: &sampled)
+            self.counter("feed_store_continuations_total", total: counters.storeContinuations, in: &sampled)
+            self.counter("feed_store_faults_total", total: counters.storeFaults, in: &sampled)
             // Clients and traffic.
             self.gauge("feed_connected_clients", clients.count, in: &sampled)
             self.counter("feed_connections_received_total", total: stats.connectionsReceived.load(ordering: .relaxed), in: &sampled)
@@ -203,7 +216,7 @@ final class FeedMetrics: Sendable {
         "feed_post_cache_misses_total": "Post bodies not in the post cache.",
         "feed_post_cache_evictions_total": "Post bodies evicted from the post cache.",
         "feed_users": "Users known to the engine.",
-        "feed_posts": "Posts in memory.",
+        "feed_posts": "Post records in memory (the store has every post).",
         "feed_follows": "Follow edges.",
         "feed_resident_timelines": "Home timelines held in memory.",
         "feed_timeline_entries": "Post ids held in home timelines.",
@@ -211,7 +224,12 @@ final class FeedMetrics: Sendable {
         "feed_pulled_authors": "Authors whose recent posts readers merge on read.",
         "feed_post_cache_bodies": "Post bodies in the post cache.",
         "feed_memory_bytes": "Estimated memory by structure.",
-        "feed_heap_bytes": "Heap bytes in use (mallinfo2), INFO's used_memory.",
+        "feed_used_memory_bytes": "Memory the server reckons it uses (INFO used_memory), held near feed_maxmemory_bytes.",
+        "feed_maxmemory_bytes": "The maxmemory bound; 0 for none.",
+        "feed_evictions_total": "What eviction let go to stay under maxmemory, by kind (posts, timelines, like_sets, bodies).",
+        "feed_oom_refusals_total": "Writes refused with OOM past maxmemory.",
+        "feed_store_continuations_total": "Reads that went on in PostgreSQL below what memory holds.",
+        "feed_store_faults_total": "Commands that fetched a post, its likers or a count from PostgreSQL first.",
         "process_resident_memory_bytes": "Resident set size of the process.",
         "feed_connected_clients": "Clients connected.",
         "feed_connections_received_total": "Connections accepted.",

@@ -32,9 +32,11 @@ public final class FeedServerService: Service, Sendable {
 
         let stats = self.context.stats
         let clients = self.context.clients
+        let context = self.context
         let sampler = self.group.next().scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
             stats.opsPerSecond.sample(
                 count: stats.traffic(liveClients: clients.records()).commands, nowMilliseconds: WallClock.milliseconds())
+            context.enforceMemoryBound()
         }
 
         let shutdown = self.context.shutdown

@@ -113,18 +113,34 @@ struct InfoReport {
         ]
     }
 
+    /// Redis's memory fields, `used_memory` being the server's own reckoning
+    /// (see `MemoryGovernor`), plus what eviction has let go.
     private func memoryLines() -> [(String, String)] {
-        let heap = Int(feed_heap_bytes_in_use())
+        let memory = self.server.memory
+        let (engineBytes, evictions) = self.server.feed.withEngine { ($0.estimatedBytes, $0.evictions) }
+        let journalBytes = self.server.persistence?.journal.backlog.bytes ?? 0
+        let used = memory.used(engineBytes: engineBytes, journalBytes: journalBytes)
         let resident = Int(feed_resident_bytes())
+        let limit = memory.limit.load(ordering: .relaxed)
         return [
-            ("used_memory", String(heap)),
-            ("used_memory_human", Self.human(heap)),
+            ("used_memory", String(used)),
+            ("used_memory_human", Self.human(used)),
             ("used_memory_rss", String(resident)),
             ("used_memory_rss_human", Self.human(resident)),
-            ("maxmemory", "0"),
-            ("maxmemory_human", "0B"),
-            ("maxmemory_policy", "noeviction"),
+            ("used_memory_engine", String(engineBytes)),
+            ("used_memory_journal", String(journalBytes)),
+            ("used_memory_startup", String(memory.baseline)),
+            ("maxmemory", String(limit)),
+            ("maxmemory_human", Self.human(limit)),
+            ("maxmemory_policy", self.server.maxmemoryPolicy),
             ("mem_allocator", "libc"),
+            ("evicted_posts", String(evictions.posts)),
+            ("evicted_timelines", String(evictions.timelines)),
+            ("evicted_like_sets", String(evictions.likeSets)),
+            ("evicted_bodies", String(evictions.bodies)),
+            ("eviction_passes", String(memory.passes.load(ordering: .relaxed))),
+            ("eviction_exhausted", String(evictions.exhausted)),
+            ("oom_refusals", String(memory.refusals.load(ordering: .relaxed))),
         ]
     }
 
@@ -182,7 +198,7 @@ struct InfoReport {
             ("total_net_output_bytes", String(traffic.outputBytes)),
             ("rejected_connections", value(stats.rejectedConnections)),
             ("expired_keys", "0"),
-            ("evicted_keys", "0"),
+            ("evicted_keys", String(self.server.feed.withEngine { $0.evictions.posts + $0.evictions.timelines + $0.evictions.likeSets })),
             ("keyspace_hits", "0"),
             ("keyspace_misses", "0"),
             ("pubsub_channels", "0"),
@@ -237,6 +253,9 @@ struct InfoReport {
         return [
             ("users", String(summary.users)),
             ("posts", String(summary.posts)),
+            ("recent_entries", String(summary.recentEntries)),
+            ("like_sets", String(summary.likeSets)),
+            ("remembered_deletes", String(summary.rememberedDeletes)),
             ("follows", String(summary.follows)),
             ("resident_timelines", String(summary.residentTimelines)),
             ("timeline_entries", String(summary.timelineEntries)),
@@ -257,11 +276,15 @@ struct InfoReport {
             ("timelines_dropped", String(counters.timelinesDropped)),
             ("timeline_rebuilds", String(counters.timelineRebuilds)),
             ("reads_with_celebrity_merge", String(counters.readsWithCelebrityMerge)),
+            ("store_continuations", String(counters.storeContinuations)),
+            ("store_faults", String(counters.storeFaults)),
             ("used_memory_timelines", String(summary.timelineBytes)),
             ("used_memory_recent_posts", String(summary.recentPostBytes)),
             ("used_memory_follow_graph", String(summary.followGraphBytes)),
             ("used_memory_post_metadata", String(summary.postMetadataBytes)),
             ("used_memory_post_bodies", String(summary.postBodyBytes)),
+            ("used_memory_likes", String(summary.likeBytes)),
+            ("used_memory_users", String(summary.userBytes)),
         ]
     }
 

@@ -13,10 +13,12 @@ import Timeline
 /// write. bench/memory-bound checks that it follows the resident size.
 ///
 /// Over the bound, with PostgreSQL behind the engine, a write first evicts
-/// what the store can give back (down to 98% of the bound); what cannot be
-/// evicted (writes the store does not have yet) stays, and if that is still
-/// too much the write is refused with Redis's `-OOM`. Memory only, nothing
-/// can be evicted, and writes that add state are refused past the bound.
+/// what the store can give back, until it is under the bound. Writes the store
+/// does not have yet cannot go; they may hold memory past the bound for a
+/// flush interval (the journal's own bound limits them). If what remains
+/// besides them is still over, the write is refused with Redis's `-OOM`.
+/// Memory only, nothing can be evicted, and writes that add state are
+/// refused past the bound.
 final class MemoryGovernor: Sendable {
     /// Bytes; 0 = no bound. CONFIG SET maxmemory changes it.
     let limit: Atomic<Int>
@@ -44,16 +46,52 @@ final class MemoryGovernor: Sendable {
         let limit = self.limit.load(ordering: .relaxed)
         guard limit > 0 else { return true }
         if self.used(engineBytes: engine.estimatedBytes, journalBytes: journalBytes) <= limit { return true }
-        if canEvict { self.evict(&engine, journalBytes: journalBytes, limit: limit, now: now) }
-        return self.used(engineBytes: engine.estimatedBytes, journalBytes: journalBytes) <= limit
+        guard canEvict else { return false }
+        self.evict(&engine, journalBytes: journalBytes, limit: limit, now: now)
+        // What is left over the bound may be writes the store does not have
+        // yet (in the journal, and in the engine until they are durable):
+        // they leave within a flush interval, and the journal's own bound
+        // (TRYAGAIN) limits them. Only the rest refuses a write.
+        let used = self.used(engineBytes: engine.estimatedBytes, journalBytes: journalBytes)
+        return used - 2 * journalBytes <= limit
     }
 
-    /// Brings used memory down to 98% of the bound, as far as eviction can.
+    /// Brings used memory just under the bound, as far as eviction can, as
+    /// Redis does: trimming a cold recent list frees it whole, which spaces
+    /// the passes out by itself.
     func evict(_ engine: inout FeedEngine, journalBytes: Int, limit: Int, now: Int64) {
         let used = self.used(engineBytes: engine.estimatedBytes, journalBytes: journalBytes)
-        let target = used - limit * 98 / 100
+        let target = used - limit
         guard target > 0 else { return }
         self.passes.add(1, ordering: .relaxed)
         engine.evict(bytes: target, now: now)
+    }
+}
+
+extension ServerContext {
+    /// As Redis does before every command: over the bound, with a store,
+    /// evict until under it. Called under the engine lock by reads (writes
+    /// do it in `admit`); one comparison when under the bound.
+    func relieveMemory(_ engine: inout FeedEngine) {
+        let limit = self.memory.limit.load(ordering: .relaxed)
+        guard limit > 0, let persistence = self.persistence else { return }
+        let journalBytes = persistence.journal.backlog.bytes
+        guard self.memory.used(engineBytes: engine.estimatedBytes, journalBytes: journalBytes) > limit else { return }
+        self.memory.evict(&engine, journalBytes: journalBytes, limit: limit, now: WallClock.milliseconds())
+    }
+
+    /// Evicts when over the bound, whatever made memory grow, ten times a
+    /// second (store answers that fill caches, say).
+    func enforceMemoryBound() {
+        let memory = self.memory
+        let limit = memory.limit.load(ordering: .relaxed)
+        guard limit > 0, let persistence = self.persistence else { return }
+        let journalBytes = persistence.journal.backlog.bytes
+        let now = WallClock.milliseconds()
+        self.feed.withEngine { engine in
+            if memory.used(engineBytes: engine.estimatedBytes, journalBytes: journalBytes) > limit {
+                memory.evict(&engine, journalBytes: journalBytes, limit: limit, now: now)
+            }
+        }
     }
 }

@@ -43,6 +43,11 @@ public final class ServerContext: Sendable {
         return services
     }
 
+    /// Redis's name for what happens past maxmemory: with a store, the
+    /// least recently used of what it can give back goes; memory only, writes
+    /// are refused.
+    var maxmemoryPolicy: String { self.persistence == nil ? "noeviction" : "allkeys-lru" }
+
     public init(configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
