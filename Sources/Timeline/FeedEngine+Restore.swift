@@ -21,6 +21,16 @@ extension FeedEngine {
         return self.appendUser(name: name, now: now, state: state)
     }
 
+    /// A user a store answer names. One memory does not know yet (another
+    /// process created them) is restored, and journaled like a new user, so
+    /// that the writer learns their store id before anything names them.
+    mutating func userFromStore(_ name: String, now: Int64) -> UInt32 {
+        if let number = self.numbers[name] { return number }
+        let number = self.restoreUser(name: name, now: now)
+        self.record(.userCreated(user: number, name: name))
+        return number
+    }
+
     /// Recreates a follow between two restored users.
     public mutating func restoreFollow(follower: UInt32, followee: UInt32) {
         guard Int(follower) < self.names.count, Int(followee) < self.names.count, follower != followee else { return }
@@ -87,7 +97,7 @@ extension FeedEngine {
     @discardableResult
     public mutating func installPost(_ post: StoredPost, now: Int64) -> Bool {
         guard self.posts[post.id] == nil, !self.deleted.contains(post.id) else { return false }
-        let author = self.restoreUser(name: post.author, now: now)
+        let author = self.userFromStore(post.author, now: now)
         self.posts[post.id] = PostRecord(
             author: author, likes: UInt32(clamping: post.likes), bodySlot: -1, pushed: true, outsideRecent: true)
         self.usage.records += 1
@@ -102,7 +112,7 @@ extension FeedEngine {
         guard self.posts[id] != nil, self.likers[id] == nil else { return }
         var users = Set<UInt32>()
         users.reserveCapacity(likers.count)
-        for name in likers { users.insert(self.restoreUser(name: name, now: now)) }
+        for name in likers { users.insert(self.userFromStore(name, now: now)) }
         self.likers[id] = LikeState(users: users, sequence: 0)
         self.posts[id]!.likes = UInt32(clamping: users.count)
         self.usage.likeSets += 1

@@ -6,7 +6,7 @@ import Synchronization
 /// keys them by an id it assigns once (`users.id`, from a sequence), which
 /// every process sharing the database reads back. The loader fills this in
 /// at start-up, the writer as it inserts new users; store reads use it to
-/// name authors. 0 means the store has not given the user an id yet (their
+/// name authors. -1 means the store has not given the user an id yet (their
 /// first write is still in the journal), so the store has nothing of theirs.
 final class UserKeys: Sendable {
     private let ids = Mutex<[Int64]>([])
@@ -16,7 +16,7 @@ final class UserKeys: Sendable {
         self.ids.withLock { ids in
             numbers.compactMap { number in
                 let index = Int(number)
-                return index < ids.count && ids[index] != 0 ? ids[index] : nil
+                return index < ids.count && ids[index] >= 0 ? ids[index] : nil
             }
         }
     }
@@ -28,7 +28,7 @@ final class UserKeys: Sendable {
     func map(_ numbers: some Sequence<UInt32>) -> [UInt32: Int64] {
         self.ids.withLock { ids in
             var result: [UInt32: Int64] = [:]
-            for number in numbers where Int(number) < ids.count && ids[Int(number)] != 0 { result[number] = ids[Int(number)] }
+            for number in numbers where Int(number) < ids.count && ids[Int(number)] >= 0 { result[number] = ids[Int(number)] }
             return result
         }
     }
@@ -38,7 +38,7 @@ final class UserKeys: Sendable {
         self.ids.withLock { ids in
             for (number, id) in pairs {
                 let index = Int(number)
-                if index >= ids.count { ids.append(contentsOf: repeatElement(0, count: index - ids.count + 1)) }
+                if index >= ids.count { ids.append(contentsOf: repeatElement(-1, count: index - ids.count + 1)) }
                 ids[index] = id
             }
         }
@@ -47,7 +47,7 @@ final class UserKeys: Sendable {
     /// Which of `numbers` have no store id yet.
     func unknown(_ numbers: some Sequence<UInt32>) -> Set<UInt32> {
         self.ids.withLock { ids in
-            Set(numbers.filter { Int($0) >= ids.count || ids[Int($0)] == 0 })
+            Set(numbers.filter { Int($0) >= ids.count || ids[Int($0)] < 0 })
         }
     }
 }
