@@ -2,6 +2,7 @@
 
 // stdio.h first: it defines __GLIBC__, which the checks below need.
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #if defined(__linux__) && defined(__GLIBC__)
 #include <malloc.h>
@@ -29,3 +30,30 @@ size_t feed_resident_bytes(void) {
     return 0;
 #endif
 }
+
+/// One "Name:   N kB" line of /proc/self/status, in bytes; 0 if absent.
+static size_t feed_status_kilobytes(const char *name) {
+#if defined(__linux__)
+    FILE *file = fopen("/proc/self/status", "r");
+    if (file == NULL) return 0;
+    char line[256];
+    size_t length = strlen(name);
+    size_t value = 0;
+    while (fgets(line, sizeof line, file) != NULL) {
+        if (strncmp(line, name, length) == 0 && line[length] == ':') {
+            unsigned long kilobytes = 0;
+            if (sscanf(line + length + 1, "%lu", &kilobytes) == 1) value = (size_t)kilobytes * 1024;
+            break;
+        }
+    }
+    fclose(file);
+    return value;
+#else
+    (void)name;
+    return 0;
+#endif
+}
+
+size_t feed_resident_file_bytes(void) { return feed_status_kilobytes("RssFile") + feed_status_kilobytes("RssShmem"); }
+
+size_t feed_resident_anonymous_bytes(void) { return feed_status_kilobytes("RssAnon"); }

@@ -1,12 +1,15 @@
-/// An append-only array kept in fixed-size chunks, so it never copies what
-/// it holds to grow: appending past a chunk allocates the next one. The body
-/// cache's nodes live here; as one array, crossing 2²⁰ nodes copied 32 MB
-/// under the engine lock (a 17–25 ms stall at 10,000 posts/s).
+/// An append-only array kept in chunks of at most 64K elements, so growing
+/// it never copies more than one chunk: the body cache's nodes live here;
+/// as one array, crossing 2²⁰ nodes copied 32 MB under the engine lock (a
+/// 17–25 ms stall at 10,000 posts/s). Each chunk grows as an array does
+/// (a small cache holds small chunks), so a growth copies at most 2 MB.
 struct ChunkedArray<Element: Sendable>: Sendable {
     private static var chunkBits: Int { 16 }
     private static var chunkSize: Int { 1 << Self.chunkBits }
     private var chunks: [ContiguousArray<Element>] = []
     private(set) var count = 0
+    /// Elements the chunks hold room for.
+    private(set) var allocatedCount = 0
 
     subscript(index: Int) -> Element {
         get { self.chunks[index >> Self.chunkBits][index & (Self.chunkSize - 1)] }
@@ -14,12 +17,15 @@ struct ChunkedArray<Element: Sendable>: Sendable {
     }
 
     mutating func append(_ element: Element) {
-        if self.count & (Self.chunkSize - 1) == 0 {
-            var chunk = ContiguousArray<Element>()
-            chunk.reserveCapacity(Self.chunkSize)
-            self.chunks.append(chunk)
+        if self.count & (Self.chunkSize - 1) == 0 { self.chunks.append([]) }
+        let last = self.chunks.count - 1
+        let before = self.chunks[last].capacity
+        if before == self.chunks[last].count {
+            // Grow as an array would, but never past a chunk.
+            self.chunks[last].reserveCapacity(Swift.min(Self.chunkSize, Swift.max(16, before * 2)))
         }
-        self.chunks[self.chunks.count - 1].append(element)
+        self.chunks[last].append(element)
+        self.allocatedCount += self.chunks[last].capacity - before
         self.count += 1
     }
 }

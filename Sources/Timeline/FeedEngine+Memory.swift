@@ -22,8 +22,10 @@ extension FeedEngine {
             usage.timelineEntries * MemoryCost.listEntry + usage.residentTimelines * MemoryCost.list
         summary.recentPostBytes = usage.recentEntries * MemoryCost.listEntry
         summary.followGraphBytes = usage.followGraphBytes
-        summary.postMetadataBytes = usage.records * MemoryCost.record + self.deleted.count * 16
-        summary.postBodyBytes = self.bodies.usedBytes
+        summary.postMetadataBytes =
+            self.posts.allocatedBytes + self.deleted.count * 32
+            + (self.pendingPosts.count + self.outsideRecent.count) * 16
+        summary.postBodyBytes = self.bodies.allocatedBytes
         summary.likeBytes = usage.likeSets * MemoryCost.likeSet + usage.likers * MemoryCost.liker
         summary.userBytes = usage.users * MemoryCost.user + usage.nameBytes
         return summary

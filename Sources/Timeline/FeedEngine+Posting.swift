@@ -10,7 +10,7 @@ extension FeedEngine {
         let celebrity = self.isCelebrity(author)
 
         let slot = self.storeBody(id, body)
-        self.posts[id] = PostRecord(author: author, likes: 0, bodySlot: slot, pushed: !celebrity, outsideRecent: false)
+        self.posts.insert(PostRecord(author: author, likes: 0, bodySlot: slot, pushed: !celebrity, outsideRecent: false), for: id)
         self.usage.records += 1
         self.users[Int(author)].postCountDelta += 1
         self.counters.posts += 1

@@ -67,8 +67,9 @@ extension FeedEngine {
                 continue
             }
             let slot = self.storeBody(post.id, post.body)
-            self.posts[post.id] = PostRecord(
-                author: author, likes: UInt32(clamping: post.likes), bodySlot: slot, pushed: true, outsideRecent: false)
+            self.posts.insert(
+                PostRecord(author: author, likes: UInt32(clamping: post.likes), bodySlot: slot, pushed: true, outsideRecent: false),
+                for: post.id)
             self.usage.records += 1
         }
         return true
@@ -98,8 +99,9 @@ extension FeedEngine {
     public mutating func installPost(_ post: StoredPost, now: Int64) -> Bool {
         guard self.posts[post.id] == nil, !self.deleted.contains(post.id) else { return false }
         let author = self.userFromStore(post.author, now: now)
-        self.posts[post.id] = PostRecord(
-            author: author, likes: UInt32(clamping: post.likes), bodySlot: -1, pushed: true, outsideRecent: true)
+        self.posts.insert(
+            PostRecord(author: author, likes: UInt32(clamping: post.likes), bodySlot: -1, pushed: true, outsideRecent: true),
+            for: post.id)
         self.usage.records += 1
         self.outsideRecent.append(post.id)
         self.counters.storeFaults += 1

@@ -65,8 +65,10 @@ public struct FollowSet: Sendable, Equatable {
         return self.sorted[start..<Swift.min(self.sorted.count, start + count)]
     }
 
+    /// The heap the set takes: the array's allocation (with its spare
+    /// room) and the hash index's.
     public var estimatedBytes: Int {
-        (self.sorted.isEmpty ? 0 : self.sorted.count * 4 + 32) + (self.index.map { $0.capacity * 6 + 48 } ?? 0)
+        (self.sorted.capacity == 0 ? 0 : self.sorted.capacity * 4 + 48) + (self.index.map { $0.capacity * 6 + 64 } ?? 0)
     }
 
     /// The index of the first member >= `user`.

@@ -30,6 +30,13 @@ public struct PostBodyCache: Sendable {
 
     public var budgetBytes: Int
     public private(set) var usedBytes = 0
+    /// What the cache holds from the allocator: each body's string storage
+    /// as malloc sizes it, and every node ever made (the node array, like a
+    /// dictionary, never shrinks; freed nodes are reused).
+    public var allocatedBytes: Int {
+        self.stringBytes + self.nodes.allocatedCount * MemoryLayout<Node>.stride + self.freeSlots.capacity * 4
+    }
+    private var stringBytes = 0
     public private(set) var count = 0
     public private(set) var hits = 0
     public private(set) var misses = 0
@@ -44,6 +51,14 @@ public struct PostBodyCache: Sendable {
     }
 
     static func cost(_ body: String) -> Int { body.utf8.count + Self.overheadPerBody }
+
+    /// The heap a body's string takes: none up to 15 bytes (stored in
+    /// place); above that its storage header, the bytes and a terminator in
+    /// a malloc chunk of 16-byte granules (176 bytes for 110, measured).
+    static func allocation(_ body: String) -> Int {
+        let count = body.utf8.count
+        return count <= 15 ? 0 : (count + 57 + 15) & ~15
+    }
 
     /// Stores `body` for post `id`, then evicts bodies beyond the budget
     /// (never the one just stored, nor a post above `evictableThrough`).
@@ -62,6 +77,7 @@ public struct PostBodyCache: Sendable {
             self.nodes.append(node)
         }
         self.usedBytes += Self.cost(body)
+        self.stringBytes += Self.allocation(body)
         self.count += 1
         // A bounded sweep: when most bodies are pinned (the store is away),
         // the cache runs over its budget rather than stall every insert.
@@ -118,6 +134,7 @@ public struct PostBodyCache: Sendable {
     /// Frees `slot`; its owner must forget it.
     public mutating func remove(_ slot: Slot) {
         self.usedBytes -= Self.cost(self.nodes[Int(slot)].body)
+        self.stringBytes -= Self.allocation(self.nodes[Int(slot)].body)
         self.nodes[Int(slot)] = Node(id: 0, body: "", live: false, referenced: false)
         self.freeSlots.append(slot)
         self.count -= 1

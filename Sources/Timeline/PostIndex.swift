@@ -21,9 +21,22 @@ struct PostIndex<Value: Sendable>: Sendable {
         Int(truncatingIfNeeded: (id &* 0x9E37_79B9_7F4A_7C15) >> (64 - Self.shardBits))
     }
 
+    /// Buckets the shards hold room for, kept as they grow (a dictionary
+    /// never shrinks), for the memory reckoning.
+    private(set) var capacity = 0
+
+    /// The value for `id`; changes in place. New entries go through `insert`.
     subscript(id: UInt64) -> Value? {
         get { self.shards[Self.shard(id)][id] }
         _modify { yield &self.shards[Self.shard(id)][id] }
+    }
+
+    /// Adds (or replaces) the value for `id`.
+    mutating func insert(_ value: Value, for id: UInt64) {
+        let shard = Self.shard(id)
+        let before = self.shards[shard].capacity
+        self.shards[shard][id] = value
+        self.capacity += self.shards[shard].capacity - before
     }
 
     @discardableResult
@@ -33,6 +46,8 @@ struct PostIndex<Value: Sendable>: Sendable {
 
     var count: Int { self.shards.reduce(0) { $0 + $1.count } }
 
-    /// Entries the shards hold room for, for memory estimates.
-    var capacity: Int { self.shards.reduce(0) { $0 + $1.capacity } }
+    /// Bytes the shards' storage takes: a Swift dictionary's capacity is
+    /// three quarters of its buckets, and each bucket holds a key, a value
+    /// and a bit of metadata.
+    var allocatedBytes: Int { self.capacity * 4 / 3 * (MemoryLayout<UInt64>.stride + MemoryLayout<Value>.stride + 1) }
 }

@@ -30,6 +30,7 @@ public final class FeedServerService: Service, Sendable {
             "Ready to accept connections on \(configuration.bindAddress):\(address?.port ?? configuration.port)",
             metadata: ["threads": "\(configuration.eventLoopThreads)", "persistence": "\(configuration.persistence)"])
 
+        self.context.memory.sample()
         let stats = self.context.stats
         let clients = self.context.clients
         let context = self.context

@@ -130,6 +130,7 @@ struct InfoReport {
             ("used_memory_engine", String(engineBytes)),
             ("used_memory_journal", String(journalBytes)),
             ("used_memory_startup", String(memory.baseline)),
+            ("used_memory_code", String(memory.fileResident.load(ordering: .relaxed))),
             ("maxmemory", String(limit)),
             ("maxmemory_human", Self.human(limit)),
             ("maxmemory_policy", self.server.maxmemoryPolicy),
