@@ -37,6 +37,33 @@ extension FeedEngine {
         _ = self.addFollow(follower: follower, followee: followee)
     }
 
+    /// Recreates the whole follow graph at once (start-up, before anything
+    /// else follows): `following[user]` lists whom each user follows. Each
+    /// set is built once from a sorted array rather than edge by edge.
+    public mutating func restoreFollowGraph(following lists: [[UInt32]]) {
+        var followers = [[UInt32]](repeating: [], count: self.names.count)
+        for (follower, followees) in lists.enumerated() where follower < self.names.count {
+            var unique = followees.filter { Int($0) < self.names.count && $0 != UInt32(follower) }
+            unique.sort()
+            var previous: UInt32? = nil
+            unique.removeAll { member in
+                defer { previous = member }
+                return member == previous
+            }
+            for followee in unique { followers[Int(followee)].append(UInt32(follower)) }
+            self.following[follower] = FollowSet(sorted: unique)
+            self.followCount += unique.count
+        }
+        var bytes = 0
+        for user in followers.indices {
+            // Followers arrive in follower order: already sorted.
+            self.followers[user] = FollowSet(sorted: followers[user])
+            if followers[user].count >= self.configuration.celebrityThreshold { self.celebrityCount += 1 }
+            bytes += self.followers[user].estimatedBytes + self.following[user].estimatedBytes
+        }
+        self.usage.followGraphBytes = bytes
+    }
+
     /// Adds an author's posts from the store: `posts` are every live post
     /// of theirs with an id in `from..<below`, newest first. Their recent
     /// list then reaches down to `from` (if it still reached `below`: when

@@ -14,6 +14,12 @@ public struct FollowSet: Sendable, Equatable {
 
     public init() {}
 
+    /// A set of `members`, which must be sorted and unique.
+    public init(sorted members: some Collection<UInt32>) {
+        self.sorted = ContiguousArray(members)
+        if self.sorted.count > Self.hashThreshold { self.index = Set(self.sorted) }
+    }
+
     public var count: Int { self.sorted.count }
     public var isEmpty: Bool { self.sorted.isEmpty }
 

@@ -35,8 +35,14 @@ enum StateLoader {
         let baseline = summary.baseline
         feed.withEngine { $0.beginRestore(baseline) }
 
-        // Users get the engine's numbers in the order they arrive; the store's ids are kept beside.
-        var numbers: [Int64: UInt32] = [:]
+        // Follows grouped per follower, so a million edges are a hundred
+        // thousand rows, fetched on a second connection while users load.
+        async let followRows = Self.followRows(client: client, logger: logger)
+
+        // Users get the engine's numbers in the order they arrive; the store's
+        // ids are kept beside. Ids are dense from 0 (assigned by a sequence),
+        // so they map back to numbers through an array.
+        var numbers = StoreIDMap()
         var rows: [(Int64, String)] = []
         func applyUsers() {
             let batch = rows
@@ -46,33 +52,22 @@ enum StateLoader {
             summary.users += batch.count
             rows.removeAll(keepingCapacity: true)
         }
-        for try await row in try await client.query("SELECT id, name FROM users", logger: logger).decode((Int64, String).self) {
+        for try await row in try await client.query("SELECT id, name FROM users ORDER BY id", logger: logger).decode((Int64, String).self) {
             rows.append(row)
             if rows.count == chunk { applyUsers() }
         }
         applyUsers()
         logger.notice("Loaded \(summary.users) users", metadata: ["elapsed": "\(clock.now - started)"])
 
-        // Follows grouped per follower, so a million edges are a hundred thousand rows.
-        var follows: [(UInt32, [UInt32])] = []
-        func applyFollows() {
-            let batch = follows
-            feed.withEngine { engine in
-                for (follower, followees) in batch {
-                    for followee in followees { engine.restoreFollow(follower: follower, followee: followee) }
-                }
-            }
-            follows.removeAll(keepingCapacity: true)
-        }
-        for try await (follower, followees) in try await client.query(
-            "SELECT follower_id, array_agg(followee_id) FROM follows GROUP BY follower_id", logger: logger
-        ).decode((Int64, [Int64]).self) {
+        // The graph goes into the engine in one piece, once both are here.
+        var following = [[UInt32]](repeating: [], count: summary.users)
+        for (follower, followees) in try await followRows {
             guard let number = numbers[follower] else { continue }
-            follows.append((number, followees.compactMap { numbers[$0] }))
+            following[Int(number)] = followees.compactMap { numbers[$0] }
             summary.follows += followees.count
-            if follows.count == chunk / 10 { applyFollows() }
         }
-        applyFollows()
+        let graph = following
+        feed.withEngine { $0.restoreFollowGraph(following: graph) }
         summary.duration = clock.now - started
         logger.notice(
             "Loaded state from PostgreSQL",
@@ -81,6 +76,17 @@ enum StateLoader {
                 "seconds": "\(summary.duration)",
             ])
         return summary
+    }
+
+    /// Who follows whom, by store ids, one row per follower.
+    private static func followRows(client: PostgresClient, logger: Logger) async throws -> [(Int64, [Int64])] {
+        var rows: [(Int64, [Int64])] = []
+        for try await row in try await client.query(
+            "SELECT follower_id, array_agg(followee_id) FROM follows GROUP BY follower_id", logger: logger
+        ).decode((Int64, [Int64]).self) {
+            rows.append(row)
+        }
+        return rows
     }
 
     /// After the listener opens: the store's `limit` newest posts into the
@@ -128,6 +134,36 @@ enum StateLoader {
             logger.notice("Warmed memory with the \(posts.count) newest posts", metadata: ["elapsed": "\(clock.now - started)"])
         } catch {
             logger.warning("Could not warm memory with the newest posts: \(String(reflecting: error))")
+        }
+    }
+}
+
+/// Store ids of users to the engine's numbers, while loading. The store's
+/// ids come from a sequence, so they are dense: an array indexed by id, with
+/// a dictionary for ids far beyond the count (a database with gaps).
+struct StoreIDMap {
+    private var dense: [UInt32] = []
+    private var sparse: [Int64: UInt32] = [:]
+    private static let none = UInt32.max
+
+    subscript(id: Int64) -> UInt32? {
+        get {
+            if id >= 0 && id < Int64(self.dense.count) {
+                let number = self.dense[Int(id)]
+                return number == Self.none ? nil : number
+            }
+            return self.sparse[id]
+        }
+        set {
+            guard let newValue else { return }
+            if id >= 0 && id < 1 << 26 && id <= Int64(self.dense.count) * 2 + 1024 {
+                if id >= Int64(self.dense.count) {
+                    self.dense.append(contentsOf: repeatElement(Self.none, count: Int(id) - self.dense.count + 1))
+                }
+                self.dense[Int(id)] = newValue
+            } else {
+                self.sparse[id] = newValue
+            }
         }
     }
 }
