@@ -79,7 +79,7 @@ class Loader:
             sequence += 1
             author = f"user:{(index * 7919 + sequence) % self.users}"
             try:
-                post = client.execute_command("FEED.POST", author, f"post {index}-{sequence}")
+                post = int(client.execute_command("FEED.POST", author, f"post {index}-{sequence}"))
             except redis.ResponseError as error:
                 with self.lock:
                     if str(error).startswith("persistence backlog full"):

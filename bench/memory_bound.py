@@ -100,7 +100,7 @@ def main():
                 author = rng.randrange(options.users)
                 authors.append(author)
                 pipe.execute_command("FEED.POST", names[author], body(index, names[author]))
-            ids.extend(pipe.execute())
+            ids.extend(int(post) for post in pipe.execute())
             if len(ids) % options.step == 0:
                 info = client.info()
                 rows.append((len(ids), info["used_memory_rss"], info["used_memory"], info["posts"],
@@ -118,7 +118,7 @@ def main():
             for offset, entry in enumerate(entries):
                 index = start + offset
                 assert entry is not None, f"post {chunk[offset]} is missing"
-                assert entry[0] == ids[index] and entry[1].decode() == names[authors[index]]
+                assert int(entry[0]) == ids[index] and entry[1].decode() == names[authors[index]]
                 assert entry[3].decode() == body(index, names[authors[index]]), entry
         get_seconds = time.time() - checked
 
@@ -134,7 +134,7 @@ def main():
             seen, before = [], None
             while True:
                 args = ["FEED.READ", names[reader], "COUNT", 500] + (["BEFORE", before] if before else [])
-                page = [entry[0] for entry in client.execute_command(*args)]
+                page = [int(entry[0]) for entry in client.execute_command(*args)]
                 paged += 1
                 seen += page
                 if len(page) < 500:

@@ -7,21 +7,23 @@ import Testing
 /// FEED commands as a client sees them: reply shapes, and Redis-style errors
 /// for bad input that leave the engine untouched.
 @Suite struct FeedCommandTests {
-    func integer(_ value: RESPValue) -> Int64? {
-        if case .integer(let number) = value { return number }
-        return nil
+    /// A post id as the server sends it: a bulk string of decimal digits.
+    func postID(_ value: RESPValue) -> Int64? {
+        guard let text = value.string, text.allSatisfy(\.isNumber) else { return nil }
+        return Int64(text)
     }
 
     @Test func postFollowReadRoundTrip() throws {
         let client = try TestConnection()
         #expect(try client.raw("FEED.FOLLOW", "bob", "alice") == ":1\r\n")
         #expect(try client.raw("FEED.FOLLOW", "bob", "alice") == ":0\r\n")
-        let id = try #require(integer(try client.call("FEED.POST", "alice", "hello")))
+        let id = try #require(postID(try client.call("FEED.POST", "alice", "hello")))
         let feed = try #require(try client.call("FEED.READ", "bob").elements)
         #expect(feed.count == 1)
         let entry = try #require(feed[0].elements)
         #expect(entry.count == 4)
-        #expect(entry[0] == .integer(id))
+        #expect(postID(entry[0]) == id)
+        #expect(entry[0].string == "\(id)")  // a bulk string, exact in every client
         #expect(entry[1].string == "alice")
         guard case .integer(let created) = entry[2] else {
             Issue.record("created_ms must be an integer")
@@ -36,7 +38,7 @@ import Testing
 
     @Test func getDeleteLikeAndStats() throws {
         let client = try TestConnection()
-        let id = try #require(integer(try client.call("FEED.POST", "alice", "x")))
+        let id = try #require(postID(try client.call("FEED.POST", "alice", "x")))
         #expect(try client.raw("FEED.LIKE", "bob", "\(id)") == ":1\r\n")
         #expect(try client.raw("FEED.LIKE", "bob", "\(id)") == ":1\r\n")
         #expect(try client.raw("FEED.UNLIKE", "bob", "\(id)") == ":0\r\n")

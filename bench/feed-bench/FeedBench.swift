@@ -235,7 +235,7 @@ extension FeedBench {
                 }
                 mutating func reply(_ value: RESPValue, at nanoseconds: UInt64) {
                     self.repliedAt = nanoseconds
-                    if case .integer(let id) = value { self.id = id } else { self.error = "\(value)" }
+                    if let id = value.postID { self.id = id } else { self.error = "\(value)" }
                 }
                 var outcome: (id: Int64?, error: String?, repliedAt: UInt64) { (self.id, self.error, self.repliedAt) }
             }

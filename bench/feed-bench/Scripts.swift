@@ -55,7 +55,7 @@ struct VisibilityScript: ConnectionScript {
     mutating func reply(_ value: RESPValue, at nanoseconds: UInt64) {
         let follower = self.followers[self.replies]
         self.replies += 1
-        if case .integer(let id) = value.elements?.first?.elements?.first, id == self.post {
+        if let id = value.elements?.first?.elements?.first?.postID, id == self.post {
             self.lastSeenNanoseconds = max(self.lastSeenNanoseconds, nanoseconds)
         } else {
             if case .error = value { self.errors += 1 }
@@ -72,4 +72,16 @@ func split<T>(_ items: [T], into parts: Int) -> [[T]] {
     var slices: [[T]] = Array(repeating: [], count: parts)
     for (index, item) in items.enumerated() { slices[index % parts].append(item) }
     return slices
+}
+
+extension RESPValue {
+    /// A post id as a reply carries it: feed-server sends a decimal string
+    /// (exact in every client), the Redis + Lua baseline an integer.
+    var postID: Int64? {
+        switch self {
+        case .integer(let id): return id
+        case .bulkString(let bytes): return Int64(String(buffer: bytes))
+        default: return nil
+        }
+    }
 }

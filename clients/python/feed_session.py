@@ -9,7 +9,8 @@ feed = redis.Redis(host="127.0.0.1", port=int(os.environ.get("FEED_PORT", "6380"
 # bob follows alice and carol; the reply is 1 for a new follow, 0 if already following.
 print("follow:", feed.execute_command("FEED.FOLLOW", "bob", "alice"), feed.execute_command("FEED.FOLLOW", "bob", "carol"))
 
-# Posting returns the post id: time-ordered, so ids sort like timestamps.
+# Posting returns the post id as a decimal string (exact in every language;
+# int(post_id) gives the number): time-ordered, so ids sort like timestamps.
 first = feed.execute_command("FEED.POST", "alice", '{"text": "hello from alice"}')
 second = feed.execute_command("FEED.POST", "carol", '{"text": "carol here"}')
 print("posted:", first, second)

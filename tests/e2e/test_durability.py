@@ -16,7 +16,8 @@ from postgres_fixture import Postgres  # noqa: E402
 
 
 def ids(entries):
-    return [entry[0] for entry in entries]
+    """Post ids as numbers (the server sends decimal strings: ADR 0010)."""
+    return [int(entry[0]) for entry in entries]
 
 
 def psql(data_dir, sql):
@@ -67,7 +68,7 @@ def test_state_survives_a_restart(start_server, tmp_path):
     assert client.execute_command("FEED.GET", posts[1]) == [None]
     assert "Loaded 2 users" in again.log()
     assert again.wait_for_log("Warmed memory with the 4 newest posts")
-    assert client.execute_command("FEED.POST", "alice", "new") > posts[-1]
+    assert int(client.execute_command("FEED.POST", "alice", "new")) > int(posts[-1])
 
 
 def test_sync_mode_loses_nothing_acknowledged_to_kill_9(start_server, tmp_path):
@@ -99,11 +100,11 @@ def test_sync_mode_loses_nothing_acknowledged_to_kill_9(start_server, tmp_path):
 def test_async_mode_after_feed_sync_loses_nothing_to_kill_9(start_server, tmp_path):
     server = start_server(data_dir=tmp_path)  # async is the default
     client = server.client(decode_responses=True)
-    acknowledged = [client.execute_command("FEED.POST", f"user:{index % 7}", f"p{index}") for index in range(2000)]
+    acknowledged = [int(client.execute_command("FEED.POST", f"user:{index % 7}", f"p{index}")) for index in range(2000)]
     pipe = client.pipeline(transaction=False)
     for index in range(2000, 5000):
         pipe.execute_command("FEED.POST", f"user:{index % 7}", f"p{index}")
-    acknowledged += pipe.execute()
+    acknowledged += [int(post) for post in pipe.execute()]
     assert client.execute_command("FEED.SYNC", 10_000) == "OK"
     server.kill()
 
@@ -115,7 +116,7 @@ def test_async_mode_after_feed_sync_loses_nothing_to_kill_9(start_server, tmp_pa
 def test_feed_sync_waits_for_every_connection(start_server, tmp_path):
     server = start_server(data_dir=tmp_path)
     writer, syncer = server.client(decode_responses=True), server.client(decode_responses=True)
-    posts = [writer.execute_command("FEED.POST", "alice", f"p{index}") for index in range(300)]
+    posts = [int(writer.execute_command("FEED.POST", "alice", f"p{index}")) for index in range(300)]
     assert syncer.execute_command("FEED.SYNC") == "OK"
     stored = durability_audit.stored_post_ids(data_dir=tmp_path)
     assert set(posts) <= stored
@@ -127,7 +128,7 @@ def test_graceful_shutdown_commits_the_journal(start_server, tmp_path):
     pipe = client.pipeline(transaction=False)
     for index in range(3000):
         pipe.execute_command("FEED.POST", f"user:{index % 5}", f"p{index}")
-    acknowledged = pipe.execute()
+    acknowledged = [int(post) for post in pipe.execute()]
     assert server.stop() == 0
     start_server(data_dir=tmp_path)
     assert durability_audit.check(acknowledged, data_dir=tmp_path)[0] == []
@@ -155,7 +156,7 @@ def test_evicted_bodies_are_read_back_from_postgres(start_server, tmp_path):
     client = server.client(decode_responses=True)
     client.execute_command("FEED.FOLLOW", "bob", "alice")
     body = "b" * 2000
-    posts = [client.execute_command("FEED.POST", "alice", f"{index}:{body}") for index in range(1500)]  # 3 MB
+    posts = [int(client.execute_command("FEED.POST", "alice", f"{index}:{body}")) for index in range(1500)]  # 3 MB
     assert client.execute_command("FEED.SYNC") == "OK"
     assert client.info("feed")["post_cache_evictions"] > 0
     oldest = client.execute_command("FEED.GET", posts[0], posts[1])
@@ -171,7 +172,7 @@ def test_paging_goes_back_to_the_first_post_past_memory(start_server, tmp_path):
     client = server.client(decode_responses=True)
     client.execute_command("FEED.FOLLOW", "bob", "alice")
     client.execute_command("FEED.FOLLOW", "bob", "carol")
-    posts = [client.execute_command("FEED.POST", "alice" if index % 2 else "carol", f"p{index}") for index in range(40)]
+    posts = [int(client.execute_command("FEED.POST", "alice" if index % 2 else "carol", f"p{index}")) for index in range(40)]
     assert client.execute_command("FEED.SYNC") == "OK"
     for reader in (client, ):
         seen, before = [], None

@@ -19,7 +19,8 @@ def feed(server):
 def test_a_post_reaches_followers_and_its_author_only(feed):
     assert feed.execute_command("FEED.FOLLOW", "bob", "alice") == 1
     post = feed.execute_command("FEED.POST", "alice", "hello")
-    assert isinstance(post, int) and post > 0
+    # A decimal string (ADR 0010): exact in every client, JavaScript's included.
+    assert isinstance(post, str) and post.isdigit() and int(post) > 2**53
     assert ids(feed.execute_command("FEED.READ", "bob")) == [post]
     assert ids(feed.execute_command("FEED.READ", "alice")) == [post]
     assert feed.execute_command("FEED.READ", "carol") == []
@@ -171,7 +172,7 @@ def test_posts_get_follow_lists_stats_and_likes(feed):
     assert feed.execute_command("FEED.LIKE", "f2", post) == 2
     assert feed.execute_command("FEED.UNLIKE", "f1", post) == 1
     with pytest.raises(redis.ResponseError, match="no such post"):
-        feed.execute_command("FEED.LIKE", "f1", post + 1)
+        feed.execute_command("FEED.LIKE", "f1", int(post) + 1)
 
 
 def test_stats_over_resp2(server):

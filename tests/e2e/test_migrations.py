@@ -52,7 +52,7 @@ def test_migration_converts_a_database_written_by_the_previous_schema(start_serv
     # Every row is still there, and reads the same.
     after = {table: postgres.psql(f"SELECT count(*) FROM {table}").strip() for table in before}
     assert after == before
-    assert [entry[0] for entry in client.execute_command("FEED.READ", "bob")] == [ids[1], ids[0]]
+    assert [int(entry[0]) for entry in client.execute_command("FEED.READ", "bob")] == [ids[1], ids[0]]
     assert [entry[3] for entry in client.execute_command("FEED.READ", "alice")] == ["old 2", "old 1", "old 0"]
     assert client.execute_command("FEED.STATS", "alice")["posts"] == 2
     assert client.execute_command("FEED.LIKE", "dave", ids[0]) == 3  # bob and carol liked it before
@@ -74,7 +74,7 @@ def test_migration_converts_a_database_written_by_the_previous_schema(start_serv
     assert server.stop() == 0
     again = start_server("--persistence", "postgres", "--postgres-url", postgres.url)
     assert "Applied migration" not in again.log()
-    assert [entry[0] for entry in again.client().execute_command("FEED.READ", "bob")] == [ids[1], ids[0]]
+    assert [int(entry[0]) for entry in again.client().execute_command("FEED.READ", "bob")] == [ids[1], ids[0]]
 
 
 def test_two_servers_writing_one_database_agree_on_every_user(start_server, postgres):

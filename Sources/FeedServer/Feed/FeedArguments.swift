@@ -129,7 +129,9 @@ struct RESPEntryWriter: FeedEntryWriter {
             return self.collected!.entry(id: id, author: author, createdMilliseconds: createdMilliseconds, body: body)
         }
         self.reply.buffer.writeStaticString("*4\r\n")
-        self.reply.buffer.writeRESPInteger(Int64(id))
+        // Post ids go as decimal strings: JavaScript clients would round a
+        // 64-bit integer (docs/adr/0010-post-ids-as-strings.md).
+        self.reply.buffer.writeRESPBulkDecimal(Int64(id))
         self.reply.buffer.writeRESPBulkString(bytes: author, count: author.count)
         self.reply.buffer.writeRESPInteger(createdMilliseconds)
         if let body {
@@ -166,7 +168,7 @@ extension ReplyWriter {
     /// Writes one entry (for replies built from values).
     mutating func entry(_ entry: FeedEntry) {
         self.arrayHeader(4)
-        self.integer(Int64(entry.id))
+        self.bulk(decimal: Int64(entry.id))
         self.bulk(entry.author)
         self.integer(entry.createdMilliseconds)
         if let body = entry.body { self.bulk(body) } else { self.null() }

@@ -31,7 +31,7 @@ enum FeedCommands {
 
     static let post = CommandSpec(
         "feed.post", arity: 3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
-        summary: "Publishes a post; returns its id. Pushed to followers, or pulled at read time for celebrities.",
+        summary: "Publishes a post; returns its id as a decimal string. Pushed to followers, or pulled at read time for celebrities.",
         since: "0.1.0", group: "feed", complexity: "O(F) where F is the author's number of active followers",
         arguments: [CommandArgument("author", .string), CommandArgument("body", .string)]
     ) { call, state in
@@ -43,7 +43,7 @@ enum FeedCommands {
             let id = try call.write(bytes: bytes, grows: true, state: &state) { (engine) throws(FeedError) in
                 try engine.post(author: author, body: body, now: now)
             }
-            state.reply.integer(Int64(id))
+            state.reply.bulk(decimal: Int64(id))  // a string: exact in every client (ADR 0010)
         }
     }
 
@@ -107,7 +107,7 @@ enum FeedCommands {
 
     static let read = CommandSpec(
         "feed.read", arity: -2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"], firstKey: 1,
-        summary: "Returns a user's feed, newest first: [id, author, created_ms, body] per entry.",
+        summary: "Returns a user's feed, newest first: [id (a decimal string), author, created_ms, body] per entry.",
         since: "0.1.0", group: "feed",
         complexity: "O(N log C) for N entries merging C followed celebrities; a dropped timeline is rebuilt first",
         arguments: [user, count, before]
