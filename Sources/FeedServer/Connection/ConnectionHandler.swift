@@ -8,9 +8,11 @@ import Synchronization
 /// the replies in flight, then close.
 struct DrainConnectionEvent: Sendable {}
 
-/// One client connection. It frames requests out of the bytes it reads, runs
-/// each command in order, and writes replies into one buffer that is flushed
-/// once per read batch (so a pipeline of a thousand PINGs costs one write).
+/// One client connection: the NIO shell around `ConnectionStateMachine`.
+/// It frames requests out of the bytes it reads, runs each command in order,
+/// and performs what the state machine decides: which replies go out and
+/// when (one buffer flushed per read batch, so a pipeline of a thousand
+/// PINGs costs one write), when input is held, when the connection closes.
 ///
 /// Everything here runs on the connection's event loop; what other threads
 /// may see of it is in `ClientRecord`.
@@ -18,27 +20,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private enum Phase {
-        /// Accepted, not yet admitted (protected mode, maxclients).
-        case starting
-        /// Reading and answering requests.
-        case open
-        /// No more requests are read; replies already written go out, then the
-        /// connection closes.
-        case closing
-        case closed
-    }
-
     /// A reply buffer above this is handed to the channel mid-batch, so one
     /// batch of large replies never sits in our own buffer unbounded.
     private static let replyChunkSize = 64 * 1024
 
     private let server: ServerContext
     private var state: ConnectionState
-    private var phase = Phase.starting
+    private var machine: ConnectionStateMachine
     private var decoder: RESPCommandDecoder
-    /// Bytes of a request that has not fully arrived.
-    private var pending: ByteBuffer?
     /// Counters of the current read batch, added to the record's once per batch.
     private var batch = TrafficCounters.Snapshot()
     /// Calls and time of the command running over and over, added to its stats in batches.
@@ -51,19 +40,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var publishedCommand: ObjectIdentifier?
     /// True once the client counts against `--maxclients`.
     private var registered = false
-    /// Replies waiting for durability or for PostgreSQL, and what queues behind them.
-    private var pendingReplies = PendingReplies()
-    /// Close once the pending replies have gone (QUIT or a protocol error behind them).
-    private var closeWhenDrained = false
     /// This handler's context, for replies that complete later on the event loop.
     private var context: ChannelHandlerContext?
-    /// True while a command waits for the store: no further command runs,
-    /// and no more is read from the socket, until its reply is there.
-    private var blocked = false
 
     init(server: ServerContext, channel: any Channel) {
         self.server = server
         self.decoder = RESPCommandDecoder(limits: server.configuration.decoderLimits)
+        self.machine = ConnectionStateMachine(outputLimit: server.configuration.clientOutputLimit)
         let record = ClientRecord(id: server.clients.nextID(), channel: channel, now: WallClock.milliseconds())
         self.state = ConnectionState(
             record: record,
@@ -96,23 +79,21 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         self.registered = true
         self.server.stats.connectionsReceived.add(1, ordering: .relaxed)
-        self.phase = .open
+        self.machine.admitted()
         context.fireChannelActive()
     }
 
     /// Sends one error line, then closes: the client never becomes a client.
     private func refuse(context: ChannelHandlerContext, message: String) {
-        self.phase = .closing
         self.server.stats.rejectedConnections.add(1, ordering: .relaxed)
         var buffer = context.channel.allocator.buffer(capacity: message.utf8.count + 3)
         buffer.writeRESPError(message)
-        let channel = context.channel
-        context.writeAndFlush(Self.wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        context.write(Self.wrapOutboundOut(buffer), promise: nil)
+        self.perform(self.machine.refused(), context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.phase = .closed
-        self.pending = nil
+        self.machine.inactive()
         self.publishBatch()
         if self.registered {
             // Fold this connection's totals into the server's as it leaves.
@@ -126,30 +107,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     // MARK: Reading and running requests
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard self.phase == .open else { return }
-        var bytes = Self.unwrapInboundIn(data)
+        let bytes = Self.unwrapInboundIn(data)
+        guard self.machine.phase == .open else { return }
         self.timeMark = NIODeadline.now().uptimeNanoseconds
         self.batch.inputBytes += bytes.readableBytes
         self.state.record.lastInteractionMilliseconds.store(WallClock.milliseconds(), ordering: .relaxed)
-        if self.blocked {
-            // Kept, unread, until the waiting command's reply is there.
-            if var buffered = self.pending {
-                buffered.writeBuffer(&bytes)
-                self.pending = buffered
-            } else {
-                self.pending = bytes
-            }
-            return
-        }
-        if var buffered = self.pending {
-            self.pending = nil
-            buffered.writeBuffer(&bytes)
-            self.process(&buffered, context: context)
-            self.keep(buffered)
-        } else {
-            self.process(&bytes, context: context)
-            self.keep(bytes)
-        }
+        guard var input = self.machine.received(bytes) else { return }  // held while a command waits
+        self.process(&input, context: context)
+        self.machine.keep(input)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -158,19 +123,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
-    /// Keeps what is left of a read for the next one, compacted once the
-    /// consumed part dominates.
-    private func keep(_ buffer: ByteBuffer) {
-        guard self.phase == .open, buffer.readableBytes > 0 else { return }
-        var buffer = buffer
-        if buffer.readerIndex >= 4096 && buffer.readerIndex >= buffer.readableBytes {
-            buffer.discardReadBytes()
-        }
-        self.pending = buffer
-    }
-
     private func process(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
-        while self.phase == .open && !self.blocked {
+        while self.machine.runsCommands {
             self.decoder.unauthenticated = !self.state.authenticated
             let command: RESPCommand
             do {
@@ -181,9 +135,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
             self.execute(command, context: context)
             if self.state.afterReply == .close {
-                self.phase = .closing
-                self.writeReplies(context: context, flush: true)
-                return self.closeAfterWrites(context: context)
+                return self.perform(self.machine.close(after: self.takeReplies(context: context)), context: context)
             }
             if self.state.reply.buffer.readableBytes >= Self.replyChunkSize {
                 self.writeReplies(context: context, flush: false)
@@ -269,22 +221,19 @@ final class ConnectionHandler: ChannelInboundHandler {
             let buffer = self.state.reply.buffer
             let earlier = buffer.getSlice(at: buffer.readerIndex, length: replyStart - buffer.readerIndex)!
             let own = buffer.getSlice(at: replyStart, length: buffer.writerIndex - replyStart)!
-            self.pendingReplies.appendReady(earlier)
-            let segment = self.pendingReplies.appendWaiting()
             self.state.reply.buffer = context.channel.allocator.buffer(capacity: 1024)
+            let (ticket, actions) = self.machine.wait(after: earlier, blocking: false)
+            self.perform(actions, context: context)
             journal.whenCommitted(lsn, on: context.eventLoop).whenSuccess {
-                loopBound.value.resolve(segment, with: own)
+                loopBound.value.resolve(ticket, with: own, blocking: false)
             }
         case .future(let future), .blocking(let future):
             let blocking: Bool
             if case .blocking = deferred { blocking = true } else { blocking = false }
-            self.pendingReplies.appendReady(self.state.reply.buffer)
-            let segment = self.pendingReplies.appendWaiting()
+            let earlier = self.state.reply.buffer
             self.state.reply.buffer = context.channel.allocator.buffer(capacity: 1024)
-            if blocking {
-                self.blocked = true
-                context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-            }
+            let (ticket, actions) = self.machine.wait(after: earlier, blocking: blocking)
+            self.perform(actions, context: context)
             future.hop(to: context.eventLoop).whenComplete { result in
                 let bytes: ByteBuffer
                 switch result {
@@ -294,55 +243,58 @@ final class ConnectionHandler: ChannelInboundHandler {
                     failure.writeRESPError("ERR \(error)")
                     bytes = failure
                 }
-                loopBound.value.resolve(segment, with: bytes)
-                if blocking { loopBound.value.unblock() }
+                loopBound.value.resolve(ticket, with: bytes, blocking: blocking)
             }
         }
     }
 
-    /// The command that blocked the connection has its reply: run what the
-    /// client sent meanwhile, and read again.
-    private func unblock() {
-        self.blocked = false
-        guard let context = self.context, self.phase == .open else { return }
-        context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-        if var buffered = self.pending {
-            self.pending = nil
-            self.timeMark = NIODeadline.now().uptimeNanoseconds
-            self.process(&buffered, context: context)
-            self.keep(buffered)
-        }
-        self.writeReplies(context: context, flush: true)
-        self.publishBatch()
-    }
-
-    /// A waiting reply is ready: send whatever may go now.
-    private func resolve(_ segment: PendingReplies.Segment, with bytes: ByteBuffer) {
+    /// A waiting reply is ready: send whatever may go now (and, if it
+    /// blocked the connection, run what the client sent meanwhile).
+    private func resolve(_ ticket: ConnectionStateMachine.Ticket, with bytes: ByteBuffer, blocking: Bool) {
         if bytes.getInteger(at: bytes.readerIndex, as: UInt8.self) == UInt8(ascii: "-") {
             self.server.errors.record(reply: bytes)
             self.state.reply.errorCount += 1
         }
-        self.pendingReplies.resolve(segment, with: bytes)
-        guard let context = self.context, self.phase == .open || self.phase == .closing else { return }
-        self.sendPending(context: context, flush: true)
+        guard let context = self.context else { return }
+        self.perform(self.machine.resolved(ticket, with: bytes, blocking: blocking), context: context)
+        self.publishBatch()
     }
 
-    /// Sends the replies at the front of the queue that may go.
-    private func sendPending(context: ChannelHandlerContext, flush: Bool) {
-        let sendable = self.pendingReplies.takeSendable()
-        for bytes in sendable {
-            self.batch.outputBytes += bytes.readableBytes
-            context.write(Self.wrapOutboundOut(bytes), promise: nil)
-            self.unflushed = true
-        }
-        if flush && self.unflushed {
-            self.unflushed = false
-            context.flush()
-        }
-        self.publishBatch()
-        if self.pendingReplies.isEmpty && self.closeWhenDrained {
-            self.closeWhenDrained = false
-            self.closeAfterWrites(context: context)
+    // MARK: Performing the state machine's actions
+
+    private func perform(_ actions: [ConnectionStateMachine.Action], context: ChannelHandlerContext) {
+        for action in actions {
+            switch action {
+            case .write(let bytes):
+                self.batch.outputBytes += bytes.readableBytes
+                context.write(Self.wrapOutboundOut(bytes), promise: nil)
+                self.unflushed = true
+            case .flush:
+                if self.unflushed {
+                    self.unflushed = false
+                    context.flush()
+                }
+            case .closeAfterWrites:
+                let channel = context.channel
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                // An empty write completes after every write queued before it.
+                context.writeAndFlush(Self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
+                self.unflushed = false
+                promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            case .close:
+                context.close(promise: nil)
+            case .closeForOutputLimit:
+                self.closeForOutputLimit(context: context)
+            case .stopReading:
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            case .resumeReading:
+                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            case .run(var input):
+                self.timeMark = NIODeadline.now().uptimeNanoseconds
+                self.process(&input, context: context)
+                self.machine.keep(input)
+                self.writeReplies(context: context, flush: true)
+            }
         }
     }
 
@@ -355,46 +307,18 @@ final class ConnectionHandler: ChannelInboundHandler {
         error.write(into: &self.state.reply.buffer)
         self.state.reply.errorCount += 1
         self.server.errors.record(message: "ERR")
-        self.phase = .closing
-        self.writeReplies(context: context, flush: true)
-        self.closeAfterWrites(context: context)
+        self.perform(self.machine.close(after: self.takeReplies(context: context)), context: context)
     }
 
     // MARK: Writing replies
 
-    /// Hands the reply buffer to the channel. Its storage is reused when the
-    /// socket took the bytes at once (the usual case); a buffer grown large by
-    /// one big reply is dropped rather than kept per connection.
+    /// Hands the replies written so far to the state machine, which sends
+    /// them (or queues them behind a waiting reply). The reply buffer's
+    /// storage is reused when the socket took the bytes at once (the usual
+    /// case); a buffer grown large by one big reply is dropped rather than
+    /// kept per connection.
     private func writeReplies(context: ChannelHandlerContext, flush: Bool) {
-        if !self.pendingReplies.isEmpty {
-            // Behind a waiting reply: queue, then send what may go.
-            if self.state.reply.buffer.readableBytes > 0 {
-                self.pendingReplies.appendReady(self.state.reply.buffer)
-                self.state.reply.buffer = context.channel.allocator.buffer(capacity: 1024)
-            }
-            if self.pendingReplies.heldBytes > self.server.configuration.clientOutputLimit {
-                return self.closeForOutputLimit(context: context)
-            }
-            return self.sendPending(context: context, flush: flush)
-        }
-        let written = self.state.reply.buffer.readableBytes
-        guard written > 0 else {
-            // A batch whose replies ended exactly at a chunk boundary was
-            // written without a flush: flush it now.
-            if flush && self.unflushed {
-                self.unflushed = false
-                context.flush()
-            }
-            return
-        }
-        self.batch.outputBytes += written
-        if flush {
-            self.unflushed = false
-            context.writeAndFlush(Self.wrapOutboundOut(self.state.reply.buffer), promise: nil)
-        } else {
-            self.unflushed = true
-            context.write(Self.wrapOutboundOut(self.state.reply.buffer), promise: nil)
-        }
+        self.perform(self.machine.replies(self.state.reply.buffer, flush: flush), context: context)
         if self.state.reply.buffer.capacity > Self.replyChunkSize * 2 {
             self.state.reply.buffer = context.channel.allocator.buffer(capacity: 1024)
         } else {
@@ -402,19 +326,11 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Closes once everything written so far has reached the socket (and
-    /// every waiting reply has been sent).
-    private func closeAfterWrites(context: ChannelHandlerContext) {
-        self.pending = nil
-        guard self.pendingReplies.isEmpty else {
-            self.closeWhenDrained = true
-            return
-        }
-        let channel = context.channel
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        // An empty write completes after every write queued before it.
-        context.writeAndFlush(Self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
-        promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    /// The replies written so far, leaving an empty buffer.
+    private func takeReplies(context: ChannelHandlerContext) -> ByteBuffer {
+        let bytes = self.state.reply.buffer
+        self.state.reply.buffer = context.channel.allocator.buffer(capacity: 1024)
+        return bytes
     }
 
     private func publishBatch() {
@@ -432,14 +348,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// limit (the channel's high water mark is set to it): the client is not
     /// reading, so it is cut off rather than allowed to grow our memory.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if !context.channel.isWritable && (self.phase == .open || self.phase == .closing) {
-            self.closeForOutputLimit(context: context)
-        }
+        if !context.channel.isWritable { self.perform(self.machine.unwritable(), context: context) }
         context.fireChannelWritabilityChanged()
     }
 
     private func closeForOutputLimit(context: ChannelHandlerContext) {
-        self.phase = .closed
         self.server.stats.outputLimitDisconnections.add(1, ordering: .relaxed)
         self.server.logger.warning(
             "Client closed for overcoming of output buffer limits",
@@ -453,21 +366,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case is DrainConnectionEvent:
-            guard self.phase == .open || self.phase == .starting else { return }
-            self.phase = .closing
-            self.writeReplies(context: context, flush: true)
-            self.closeAfterWrites(context: context)
+            self.perform(self.machine.close(after: self.takeReplies(context: context)), context: context)
         case let idle as IdleStateHandler.IdleStateEvent where idle == .read:
-            guard self.phase == .open else { return }
+            guard self.machine.phase == .open else { return }
             self.server.logger.debug("Closing idle client", metadata: ["client": "\(self.state.record.address)"])
-            self.phase = .closed
-            context.close(promise: nil)
+            self.perform(self.machine.idle(), context: context)
         case let channelEvent as ChannelEvent where channelEvent == .inputClosed:
             // The client has sent all it will; answer what it sent, then close.
-            guard self.phase == .open else { return }
-            self.phase = .closing
-            self.writeReplies(context: context, flush: true)
-            self.closeAfterWrites(context: context)
+            guard self.machine.phase == .open else { return }
+            self.perform(self.machine.close(after: self.takeReplies(context: context)), context: context)
         default:
             context.fireUserInboundEventTriggered(event)
         }
@@ -476,7 +383,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         self.server.logger.debug(
             "Connection error", metadata: ["client": "\(self.state.record.address)", "error": "\(error)"])
-        self.phase = .closed
+        self.machine.inactive()
         context.close(promise: nil)
     }
 }
