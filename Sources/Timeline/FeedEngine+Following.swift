@@ -111,3 +111,30 @@ extension FeedEngine {
         return self.following[Int(a)].contains(b)
     }
 }
+
+extension FeedEngine {
+    /// Whose feed a post by `author` lands in, among `listeners` (users with
+    /// a live listener): the author and every follower among them. Costs
+    /// the smaller of the two sets (a celebrity's post with ten listening
+    /// followers costs ten lookups, not a walk of its followers).
+    public func feedRecipients(of author: String, among listeners: [String]) -> [String] {
+        guard let number = self.numbers[author] else { return [] }
+        let followers = self.followers[Int(number)]
+        if listeners.count <= followers.count {
+            return listeners.filter { name in
+                name == author || self.numbers[name].map { followers.contains($0) } == true
+            }
+        }
+        let wanted = Set(listeners)
+        var recipients = followers.sorted.map { self.names[Int($0)] }.filter { wanted.contains($0) }
+        if wanted.contains(author) { recipients.append(author) }
+        return recipients
+    }
+
+    /// Every user whose feed a post by `author` lands in: the author and all
+    /// followers (when a pattern subscription may listen to any feed).
+    public func allFeedRecipients(of author: String) -> [String] {
+        guard let number = self.numbers[author] else { return [] }
+        return [author] + self.followers[Int(number)].sorted.map { self.names[Int($0)] }
+    }
+}

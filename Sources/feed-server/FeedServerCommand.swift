@@ -48,6 +48,11 @@ struct FeedServerCommand: AsyncParsableCommand {
     var clientOutputLimit: String?
 
     @Option(
+        name: .customLong("client-output-buffer-limit-pubsub"),
+        help: "A subscriber whose unread output passes HARD, or stays above SOFT for SECONDS, is closed: \"HARD SOFT SECONDS\". (default: \"32mb 8mb 60\", env: FEED_CLIENT_OUTPUT_BUFFER_LIMIT_PUBSUB)")
+    var clientOutputBufferLimitPubsub: String?
+
+    @Option(
         name: .customLong("proto-max-bulk-len"),
         help: "Longest bulk string a request may carry, e.g. 512mb. (default: 512mb, env: FEED_PROTO_MAX_BULK_LEN)")
     var protoMaxBulkLen: String?
@@ -219,6 +224,10 @@ struct FeedServerCommand: AsyncParsableCommand {
         guard configuration.clientOutputLimit >= 1024 else {
             throw ValidationError("--client-output-limit must be at least 1kb")
         }
+        configuration.pubsubOutputLimit =
+            try settings.parse(
+                self.clientOutputBufferLimitPubsub, "FEED_CLIENT_OUTPUT_BUFFER_LIMIT_PUBSUB", "--client-output-buffer-limit-pubsub",
+                PubSubOutputLimit.init) ?? configuration.pubsubOutputLimit
         configuration.decoderLimits.maxBulkLength =
             try settings.parse(self.protoMaxBulkLen, "FEED_PROTO_MAX_BULK_LEN", "--proto-max-bulk-len", ByteSize.parse)
             ?? configuration.decoderLimits.maxBulkLength

@@ -120,8 +120,8 @@ import Testing
         let read = try #require(docs["feed.read"]).dictionary
         #expect(read["group"]?.string == "feed")
         let arguments = try #require(read["arguments"]?.elements).map(\.dictionary)
-        #expect(arguments.map { $0["name"]?.string } == ["user", "count", "post-id"])
-        #expect(arguments.map { $0["token"]?.string } == [nil, "COUNT", "BEFORE"])
+        #expect(arguments.map { $0["name"]?.string } == ["user", "count", "post-id", "post-id"])
+        #expect(arguments.map { $0["token"]?.string } == [nil, "COUNT", "BEFORE", "AFTER"])
         let info = try #require(try client.call("COMMAND", "INFO", "feed.post").elements?.first?.elements)
         #expect(info[1] == .integer(3))
         #expect(info[3] == .integer(1))  // the author is the key, for cluster-aware routing

@@ -185,6 +185,14 @@ struct ReferenceFeeds {
                 let entries = feed.posts(user, count: count, before: before)
                 let wanted = Array(expected.filter { before == nil || $0 < before! }.prefix(count))
                 #expect(entries.map(\.id) == wanted, "\(context) posts \(user)")
+            case 77..<80 where Bool.random(using: &rng):
+                // Catch-up after a reconnect: what is newer than an id, oldest first.
+                let expected = model.feed(user).reversed()
+                let after = expected.randomElement(using: &rng) ?? 0
+                let count = Int.random(in: 1...15, using: &rng)
+                let entries = feed.readAfter(user, after: after, count: count)
+                #expect(entries.map(\.id) == Array(expected.filter { $0 > after }.prefix(count)), "\(context) after \(after)")
+                for entry in entries { #expect(entry.body == model.posts[entry.id]?.body) }
             case 77..<80:
                 let asked = (0..<3).compactMap { _ in model.posts.keys.randomElement(using: &rng) } + [1, 2]
                 let entries = feed.get(asked)

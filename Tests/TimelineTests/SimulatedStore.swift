@@ -66,6 +66,13 @@ struct SimulatedStore {
             .sorted(by: >).prefix(limit).map { self.entry($0) }
     }
 
+    /// Live posts by `authors` newer than `after` and older than `below`, oldest first.
+    func newer(authors: [String], after: UInt64, below: UInt64, limit: Int) -> [FeedEntry] {
+        let wanted = Set(authors)
+        return self.posts.filter { $0.key > after && $0.key < below && wanted.contains($0.value.author) && !$0.value.deleted }
+            .keys.sorted().prefix(limit).map { self.entry($0) }
+    }
+
     func entry(_ id: UInt64) -> FeedEntry {
         let post = self.posts[id]!
         return FeedEntry(id: id, author: post.author, createdMilliseconds: PostID.createdMilliseconds(id), body: post.body)
@@ -215,6 +222,25 @@ final class StoreBackedFeed {
         var collector = FeedEntryCollector()
         let continuation = self.engine.read(user: user, count: count, before: before, now: self.now, into: &collector)
         return self.complete(collector, continuation)
+    }
+
+    /// FEED.READ … AFTER, completed from the store as the server does.
+    func readAfter(_ user: String, after: UInt64, count: Int) -> [FeedEntry] {
+        let (entries, catchUp) = self.engine.readAfter(user: user, after: after, count: count, now: self.now)
+        guard let catchUp else { return self.filled(entries) }
+        precondition(entries.isEmpty)
+        self.continuations += 1
+        let authors = catchUp.authors.map { self.engine.name(of: $0) }
+        let rows = self.store.newer(authors: authors, after: catchUp.after, below: catchUp.below, limit: catchUp.storeLimit)
+        return self.filled(catchUp.merged(store: rows, isDeleted: { self.engine.isDeleted($0) }))
+    }
+
+    private func filled(_ entries: [FeedEntry]) -> [FeedEntry] {
+        entries.map { entry in
+            var entry = entry
+            if entry.body == nil { entry.body = self.store.posts[entry.id]?.body }
+            return entry
+        }
     }
 
     func posts(_ author: String, count: Int, before: UInt64? = nil) -> [FeedEntry] {

@@ -16,6 +16,11 @@ struct ConnectionState {
     var afterReply: AfterReply = .continue
     /// Set by a command whose reply cannot be sent yet.
     var deferred: DeferredReply?
+    /// Channels and patterns this connection listens to.
+    var subscriptions = SubscriptionSet()
+    /// Where published messages reach this connection (set once the
+    /// connection is in its pipeline).
+    var pushTarget: PushTarget?
 
     /// How a command's reply waits.
     enum DeferredReply {
@@ -41,8 +46,13 @@ struct ConnectionState {
     /// Switches the protocol for the replies that follow (HELLO, RESET).
     mutating func setProtocol(_ version: RESPVersion) {
         self.reply.version = version
+        self.pushTarget?.protocolVersion = version
         self.record.details.withLock { $0.protocolVersion = version }
     }
+
+    /// RESP2 clients with subscriptions may only (un)subscribe, PING, QUIT
+    /// and RESET, as in Redis; RESP3 clients may run anything.
+    var inSubscribedMode: Bool { !self.subscriptions.isEmpty && self.reply.version == .resp2 }
 }
 
 /// One command as the table hands it to its handler.

@@ -27,7 +27,7 @@ enum ConfigParameters {
             "client-output-buffer-limit",
             {
                 let limit = $0.configuration.clientOutputLimit
-                return "normal \(limit) 0 0 slave 0 0 0 pubsub \(limit) 0 0"
+                return "normal \(limit) 0 0 slave 0 0 0 pubsub \($0.configuration.pubsubOutputLimit.description)"
             }
         ),
         ("io-threads", { String($0.configuration.eventLoopThreads) }),

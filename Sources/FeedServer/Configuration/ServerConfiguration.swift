@@ -32,6 +32,10 @@ public struct ServerConfiguration: Sendable {
     /// Close a client whose unsent replies exceed this many bytes: a client that
     /// sends but never reads cannot make the server buffer without bound.
     public var clientOutputLimit: Int = 256 * 1024 * 1024
+    /// Redis's `client-output-buffer-limit pubsub`: a subscriber whose unsent
+    /// output passes `hard` bytes, or stays above `soft` for `seconds`, is
+    /// closed (Redis's default: 32mb 8mb 60).
+    public var pubsubOutputLimit = PubSubOutputLimit()
     /// Framing limits for requests (multibulk count, bulk length).
     public var decoderLimits: RESPDecoderLimits = RESPDecoderLimits()
     /// Event loop threads; one per core by default.
@@ -97,4 +101,26 @@ public struct PostgresSettings: Sendable {
     public var writeTimeout: Duration = .seconds(5)
 
     public init() {}
+}
+
+/// The output a subscriber may leave unread (`--client-output-buffer-limit-pubsub`).
+public struct PubSubOutputLimit: Sendable, Equatable {
+    public var hard = 32 * 1024 * 1024
+    public var soft = 8 * 1024 * 1024
+    public var seconds = 60
+
+    public init() {}
+
+    /// `hard soft seconds` as Redis writes it (`32mb 8mb 60`); 0 turns a limit off.
+    public init?(_ text: String) {
+        let parts = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard parts.count == 3, let hard = ByteSize.parse(parts[0]), let soft = ByteSize.parse(parts[1]),
+            let seconds = Int(parts[2]), seconds >= 0
+        else { return nil }
+        self.hard = hard
+        self.soft = soft
+        self.seconds = seconds
+    }
+
+    public var description: String { "\(self.hard) \(self.soft) \(self.seconds)" }
 }

@@ -24,6 +24,9 @@ final class ClientRecord: Sendable {
     let lastCommand = Atomic<Unmanaged<CommandSpec>?>(nil)
     /// What this connection has done; only its own event loop writes here.
     let traffic = TrafficCounters()
+    /// Channels and patterns subscribed, for CLIENT LIST.
+    let subscribedChannels = Atomic<Int>(0)
+    let subscribedPatterns = Atomic<Int>(0)
 
     struct Details: Sendable {
         var name: String = ""

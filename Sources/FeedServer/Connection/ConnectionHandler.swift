@@ -42,6 +42,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var registered = false
     /// This handler's context, for replies that complete later on the event loop.
     private var context: ChannelHandlerContext?
+    /// A flush is scheduled for the end of this event loop tick.
+    private var flushScheduled = false
+    /// While subscribed: bytes handed to the socket and not yet written, and
+    /// since when they have been over the soft limit.
+    private var unsent = 0
+    private var overSoftLimitSince: NIODeadline?
 
     init(server: ServerContext, channel: any Channel) {
         self.server = server
@@ -57,10 +63,24 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        let target = PushTarget(clientID: self.state.id, eventLoop: context.eventLoop, version: self.state.reply.version)
+        target.attach(self)
+        self.state.pushTarget = target
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.leavePubSub()
         self.context = nil
+    }
+
+    /// The connection goes: its subscriptions go, and the push target lets
+    /// go of the handler.
+    private func leavePubSub() {
+        guard let target = self.state.pushTarget else { return }
+        self.server.pubsub.removeAll(target, self.state.subscriptions)
+        self.state.subscriptions = SubscriptionSet()
+        target.attach(nil)
+        self.state.pushTarget = nil
     }
 
     // MARK: Admission
@@ -94,6 +114,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.machine.inactive()
+        self.leavePubSub()
         self.publishBatch()
         if self.registered {
             // Fold this connection's totals into the server's as it leaves.
@@ -161,6 +182,9 @@ final class ConnectionHandler: ChannelInboundHandler {
             entry = sub
         }
         let spec = entry.spec
+        if self.state.inSubscribedMode && !PubSubCommands.allowedWhileSubscribed.contains(base.spec.fullName) {
+            return self.reject(PubSubCommands.notAllowed(spec.fullName), counting: entry.stats)
+        }
         guard spec.acceptsArgumentCount(arguments.count), let handler = spec.handler else {
             return self.reject(RedisError.wrongArity(spec.fullName), counting: entry.stats)
         }
@@ -260,6 +284,42 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.publishBatch()
     }
 
+    // MARK: Pushed messages
+
+    /// A published message for this connection (on its event loop, between
+    /// reads): it goes out now, or behind the replies that wait.
+    func push(_ message: ByteBuffer) {
+        guard let context = self.context else { return }
+        self.perform(self.machine.push(message), context: context)
+        self.checkSubscriberLimits(context: context)
+    }
+
+    /// Redis's pubsub output limits: past the hard one, or over the soft one
+    /// for longer than allowed, the subscriber is closed with one log line.
+    private func checkSubscriberLimits(context: ChannelHandlerContext) {
+        let limit = self.server.configuration.pubsubOutputLimit
+        guard self.machine.phase == .open, !self.state.subscriptions.isEmpty else { return }
+        var over = limit.hard > 0 && self.unsent > limit.hard
+        if limit.soft > 0 && self.unsent > limit.soft {
+            let now = NIODeadline.now()
+            let since = self.overSoftLimitSince ?? now
+            self.overSoftLimitSince = since
+            if now - since >= .seconds(Int64(limit.seconds)) { over = true }
+        } else {
+            self.overSoftLimitSince = nil
+        }
+        guard over else { return }
+        self.server.stats.outputLimitDisconnections.add(1, ordering: .relaxed)
+        self.server.logger.warning(
+            "Subscriber closed for overcoming of output buffer limits",
+            metadata: [
+                "client_id": "\(self.state.id)", "address": "\(self.state.record.address)", "unsent_bytes": "\(self.unsent)",
+                "limit": "\(limit.description)",
+            ])
+        _ = self.machine.cutOff()  // nothing more goes out: closed here, with its own log line
+        context.close(promise: nil)
+    }
+
     // MARK: Performing the state machine's actions
 
     private func perform(_ actions: [ConnectionStateMachine.Action], context: ChannelHandlerContext) {
@@ -267,12 +327,35 @@ final class ConnectionHandler: ChannelInboundHandler {
             switch action {
             case .write(let bytes):
                 self.batch.outputBytes += bytes.readableBytes
-                context.write(Self.wrapOutboundOut(bytes), promise: nil)
+                if self.state.subscriptions.isEmpty {
+                    context.write(Self.wrapOutboundOut(bytes), promise: nil)
+                } else {
+                    // A subscriber's unsent output is counted, against its limits.
+                    let count = bytes.readableBytes
+                    self.unsent += count
+                    let promise = context.eventLoop.makePromise(of: Void.self)
+                    let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+                    promise.futureResult.whenComplete { _ in loopBound.value.unsent -= count }
+                    context.write(Self.wrapOutboundOut(bytes), promise: promise)
+                }
                 self.unflushed = true
             case .flush:
                 if self.unflushed {
                     self.unflushed = false
                     context.flush()
+                }
+            case .flushSoon:
+                // Messages arriving together leave in one write.
+                guard !self.flushScheduled else { continue }
+                self.flushScheduled = true
+                let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+                context.eventLoop.execute {
+                    let handler = loopBound.value
+                    handler.flushScheduled = false
+                    if handler.unflushed, let context = handler.context {
+                        handler.unflushed = false
+                        context.flush()
+                    }
                 }
             case .closeAfterWrites:
                 let channel = context.channel

@@ -24,6 +24,9 @@ struct ConnectionStateMachine {
         /// Hands bytes to the channel (not flushed).
         case write(ByteBuffer)
         case flush
+        /// Flushes at the end of this event loop tick (pushed messages
+        /// arriving together leave in one write).
+        case flushSoon
         /// Closes once everything handed to the channel has been written.
         case closeAfterWrites
         /// Closes at once.
@@ -186,6 +189,18 @@ struct ConnectionStateMachine {
         return actions
     }
 
+    // MARK: Pushed messages
+
+    /// A published message: it goes now, or behind the replies that wait.
+    mutating func push(_ message: ByteBuffer) -> [Action] {
+        guard self.phase == .open || self.phase == .closing else { return [] }
+        if self.queue.isEmpty { return [.write(message), .flushSoon] }
+        self.queue.append((nil, message))
+        self.heldBytes += message.readableBytes
+        if self.heldBytes > self.outputLimit { return self.cutOff() }
+        return []
+    }
+
     // MARK: Closing
 
     /// QUIT, CLIENT KILL of itself, a protocol error, the server draining,
@@ -219,7 +234,14 @@ struct ConnectionStateMachine {
         return self.cutOff()
     }
 
-    private mutating func cutOff() -> [Action] {
+    /// The connection is cut off (its output is over a limit): nothing more
+    /// goes out.
+    mutating func cutOff() -> [Action] {
+        guard self.phase != .closed else { return [] }
+        return self.cutOffActions()
+    }
+
+    private mutating func cutOffActions() -> [Action] {
         self.phase = .closed
         self.queue.removeAll()
         self.heldBytes = 0

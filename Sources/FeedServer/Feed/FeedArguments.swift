@@ -59,12 +59,15 @@ enum FeedArguments {
         var count: Int
         var before: UInt64?
         var after: String?
+        /// FEED.READ … AFTER post-id (catch-up, oldest first).
+        var afterPost: UInt64?
     }
 
     /// Parses `[COUNT n] [BEFORE id] [AFTER user]` from `start`; each option
     /// at most once, in any order, keywords in any case.
     static func page(
-        _ call: CommandCall, from start: Int, before allowsBefore: Bool, after allowsAfter: Bool
+        _ call: CommandCall, from start: Int, before allowsBefore: Bool, after allowsAfter: Bool,
+        afterPost allowsAfterPost: Bool = false
     ) throws(CommandError) -> Page {
         let feed = call.server.configuration.feed
         var page = Page(count: feed.defaultReadCount)
@@ -76,7 +79,7 @@ enum FeedArguments {
                 option = "COUNT"
             } else if allowsBefore && call.argument(index, is: "BEFORE") {
                 option = "BEFORE"
-            } else if allowsAfter && call.argument(index, is: "AFTER") {
+            } else if (allowsAfter || allowsAfterPost) && call.argument(index, is: "AFTER") {
                 option = "AFTER"
             } else {
                 // Unknown options, RANKED (not yet available) and repeats.
@@ -93,10 +96,16 @@ enum FeedArguments {
             case "BEFORE":
                 page.before = try self.postID(call, index + 1)
             default:
-                page.after = try self.user(call, index + 1)
+                if allowsAfterPost {
+                    page.afterPost = try self.postID(call, index + 1)
+                } else {
+                    page.after = try self.user(call, index + 1)
+                }
             }
             index += 2
         }
+        // BEFORE pages back, AFTER catches up: not both at once.
+        if page.before != nil && page.afterPost != nil { throw .syntax }
         return page
     }
 }

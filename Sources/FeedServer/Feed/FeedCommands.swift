@@ -40,9 +40,13 @@ enum FeedCommands {
             let body = try FeedArguments.body(call, 2)
             let now = WallClock.milliseconds()
             let bytes = Journal.size(of: .postCreated(post: 0, author: 0, body: body)) + Self.smallWrite
+            let events = call.server.feedEvents
             let id = try call.write(bytes: bytes, grows: true, state: &state) { (engine) throws(FeedError) in
-                try engine.post(author: author, body: body, now: now)
+                let id = try engine.post(author: author, body: body, now: now)
+                events.postCreated(id: id, author: author, body: body, engine: engine)
+                return id
             }
+            events.drain()
             state.reply.bulk(decimal: Int64(id))  // a string: exact in every client (ADR 0010)
         }
     }
@@ -59,10 +63,14 @@ enum FeedCommands {
             let server = call.server
             call.faulting(state: &state) { answer in
                 let now = WallClock.milliseconds()
+                let events = server.feedEvents
+                defer { events.drain() }
                 return Attempt(
                     server.journaledWrite(bytes: Self.smallWrite, grows: false) { (engine) throws(FeedError) in
                         answer?.install(into: &engine, now: now)
-                        return try engine.delete(author: author, post: id, now: now)
+                        let deleted = try engine.delete(author: author, post: id, now: now)
+                        if deleted { events.postDeleted(id: id, author: author, engine: engine) }
+                        return deleted
                     }, server: server)
             } absent: { reply in
                 reply.integer(0)
@@ -107,15 +115,21 @@ enum FeedCommands {
 
     static let read = CommandSpec(
         "feed.read", arity: -2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"], firstKey: 1,
-        summary: "Returns a user's feed, newest first: [id (a decimal string), author, created_ms, body] per entry.",
+        summary:
+            "Returns a user's feed, newest first: [id (a decimal string), author, created_ms, body] per entry; with AFTER, what is newer than an id, oldest first.",
         since: "0.1.0", group: "feed",
         complexity: "O(N log C) for N entries merging C followed celebrities; a dropped timeline is rebuilt first",
-        arguments: [user, count, before]
+        arguments: [user, count, before, CommandArgument("post-id", .integer, token: "AFTER", optional: true)]
     ) { call, state in
         run(&state) { state throws(CommandError) in
             let user = try FeedArguments.user(call, 1)
-            let page = try FeedArguments.page(call, from: 2, before: true, after: false)
+            let page = try FeedArguments.page(call, from: 2, before: true, after: false, afterPost: true)
             let now = WallClock.milliseconds()
+            if let after = page.afterPost {
+                return call.catchUp(state: &state) { engine, writer in
+                    engine.readAfter(user: user, after: after, count: page.count, now: now, into: &writer)
+                }
+            }
             call.readEntries(state: &state) { engine, writer in
                 engine.read(user: user, count: page.count, before: page.before, now: now, into: &writer)
             }

@@ -98,4 +98,52 @@ extension CommandCall {
         }
         return reply.buffer
     }
+
+    /// FEED.READ … AFTER: from memory, or (when the id is older than memory
+    /// holds) completed from the store, oldest first; the connection's later
+    /// commands wait for it.
+    func catchUp(
+        state: inout ConnectionState,
+        _ read: @escaping @Sendable (inout FeedEngine, inout RESPEntryWriter) -> StoreCatchUp?
+    ) {
+        let server = self.server
+        var catchUp: StoreCatchUp?
+        state.reply.writeEntries { writer in
+            catchUp = server.feed.withEngine { engine in
+                server.relieveMemory(&engine)
+                return read(&engine, &writer)
+            }
+        }
+        guard let catchUp else { return }  // answered from memory
+        guard let persistence = server.persistence, let store = persistence.currentStore else {
+            // No store: memory's entries are all there are.
+            let entries = catchUp.merged(store: [], isDeleted: { _ in false })
+            state.reply.arrayHeader(entries.count)
+            for entry in entries { state.reply.entry(entry) }
+            return
+        }
+        let version = state.reply.version
+        persistence.storeReads.add(1, ordering: .relaxed)
+        let promise = self.eventLoop.makePromise(of: ByteBuffer.self)
+        let feed = server.feed
+        promise.completeWithTask {
+            var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
+            do {
+                let rows = try await store.newerPosts(catchUp)
+                var entries = feed.withEngine { engine in catchUp.merged(store: rows, isDeleted: { engine.isDeleted($0) }) }
+                let missing = entries.filter { $0.body == nil }.map(\.id)
+                if !missing.isEmpty {
+                    let bodies = try await store.posts(missing)
+                    for index in entries.indices where entries[index].body == nil { entries[index].body = bodies[entries[index].id]?.body }
+                }
+                reply.arrayHeader(entries.count)
+                for entry in entries { reply.entry(entry) }
+            } catch {
+                reply = ReplyWriter(buffer: ByteBuffer(), version: version)
+                reply.error(CommandError.storeUnavailable.message)
+            }
+            return reply.buffer
+        }
+        state.deferred = .blocking(promise.futureResult)
+    }
 }

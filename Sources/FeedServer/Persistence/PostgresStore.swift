@@ -56,6 +56,31 @@ struct PostgresStore: Sendable {
         return entries
     }
 
+    /// Up to `catchUp.storeLimit` live posts by its authors newer than its
+    /// `after` and older than its `below`, oldest first.
+    func newerPosts(_ catchUp: StoreCatchUp) async throws -> [FeedEntry] {
+        let authors = self.keys.ids(of: catchUp.authors)
+        guard !authors.isEmpty else { return [] }
+        let limit = Int32(clamping: catchUp.storeLimit)
+        let rows = try await self.client.query(
+            """
+            SELECT p.id, u.name, p.body FROM UNNEST(\(authors)::int8[]) AS a(id)
+            CROSS JOIN LATERAL (
+                SELECT id, author_id, body FROM posts
+                WHERE author_id = a.id AND id > \(Int64(bitPattern: catchUp.after))
+                  AND id < \(Int64(bitPattern: catchUp.below)) AND deleted_at IS NULL
+                ORDER BY id ASC LIMIT \(limit)) AS p
+            JOIN users u ON u.id = p.author_id
+            ORDER BY p.id ASC LIMIT \(limit)
+            """, logger: self.logger)
+        var entries: [FeedEntry] = []
+        for try await (id, author, body) in rows.decode((Int64, String, String).self) {
+            let post = UInt64(bitPattern: id)
+            entries.append(FeedEntry(id: post, author: author, createdMilliseconds: PostID.createdMilliseconds(post), body: body))
+        }
+        return entries
+    }
+
     /// Who liked a post.
     func likers(of id: UInt64) async throws -> [String] {
         let rows = try await self.client.query(

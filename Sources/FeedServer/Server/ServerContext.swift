@@ -30,6 +30,10 @@ public final class ServerContext: Sendable {
     let persistence: Persistence?
     /// `--maxmemory`.
     let memory: MemoryGovernor
+    /// Channels, patterns and who listens to them.
+    let pubsub: PubSubRegistry
+    /// The feed channels' events (`feed:<user>`, `posts:<author>`).
+    let feedEvents: FeedEvents
 
     /// The services that make up the server, in start order: persistence (if
     /// on), then the listener. A service group shuts them down in reverse, so
@@ -51,7 +55,7 @@ public final class ServerContext: Sendable {
     public init(configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        self.commands = CommandTable(BuiltinCommands.all + FeedCommands.all, metrics: self.metrics)
+        self.commands = CommandTable(BuiltinCommands.all + FeedCommands.all + PubSubCommands.all, metrics: self.metrics)
         self.slowlog = SlowLog(
             slowerThanMicroseconds: configuration.slowlogSlowerThanMicroseconds, maxLength: configuration.slowlogMaxLength)
         var feed = configuration.feed
@@ -59,6 +63,8 @@ public final class ServerContext: Sendable {
         self.feed = SharedFeedEngine(configuration: feed)
         self.persistence = configuration.persistence == .postgres ? Persistence(settings: configuration.postgres) : nil
         self.memory = MemoryGovernor(limit: configuration.maxMemoryBytes)
+        self.pubsub = PubSubRegistry()
+        self.feedEvents = FeedEvents(pubsub: self.pubsub)
         self.startedAtMicroseconds = WallClock.microseconds()
         var generator = SystemRandomNumberGenerator()
         self.runID = String((0..<40).map { _ in "0123456789abcdef".randomElement(using: &generator)! })

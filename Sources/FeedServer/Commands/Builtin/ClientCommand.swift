@@ -15,8 +15,11 @@ enum ClientCommand {
         let age = max(0, (now - record.createdAtMilliseconds) / 1000)
         let idle = max(0, (now - record.lastInteractionMilliseconds.load(ordering: .relaxed)) / 1000)
         let command = record.lastCommand.load(ordering: .relaxed)?.takeUnretainedValue().fullName ?? "NULL"
+        let channels = record.subscribedChannels.load(ordering: .relaxed)
+        let patterns = record.subscribedPatterns.load(ordering: .relaxed)
+        let subscribed = channels + patterns > 0
         return "id=\(record.id) addr=\(record.address) laddr=\(record.localAddress) fd=-1 name=\(details.name) "
-            + "age=\(age) idle=\(idle) flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 "
+            + "age=\(age) idle=\(idle) flags=\(subscribed ? "P" : "N") db=0 sub=\(channels) psub=\(patterns) ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 "
             + "multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=\(command) user=default redir=-1 "
             + "resp=\(details.protocolVersion.rawValue) lib-name=\(details.libraryName) lib-ver=\(details.libraryVersion)\n"
     }

@@ -9,10 +9,17 @@ enum ConnectionCommands {
         summary: "Returns the server's liveliness response.", group: "connection",
         arguments: [CommandArgument("message", .string, optional: true)]
     ) { call, state in
+        guard call.count <= 2 else { return state.reply.error(RedisError.wrongArity("ping")) }
+        if state.inSubscribedMode {
+            // Subscribed (RESP2), Redis answers as a message: ["pong", message].
+            state.reply.arrayHeader(2)
+            state.reply.bulk("pong")
+            if call.count == 2 { state.reply.bulk(call.arguments[1]) } else { state.reply.bulk("") }
+            return
+        }
         switch call.count {
         case 1: state.reply.buffer.writeStaticString("+PONG\r\n")
-        case 2: state.reply.bulk(call.arguments[1])
-        default: state.reply.error(RedisError.wrongArity("ping"))
+        default: state.reply.bulk(call.arguments[1])
         }
     }
 
@@ -45,9 +52,10 @@ enum ConnectionCommands {
     static let reset = CommandSpec(
         "reset", arity: 1, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
         categories: ["@fast", "@connection"],
-        summary: "Resets the connection: RESP2, no name, and unauthenticated when a password is set.",
+        summary: "Resets the connection: RESP2, no name, no subscriptions, and unauthenticated when a password is set.",
         since: "6.2.0", group: "connection"
     ) { call, state in
+        PubSubCommands.unsubscribeAll(call, &state)
         state.setProtocol(.resp2)
         state.record.details.withLock { $0.name = "" }
         state.authenticated = call.server.configuration.requirePass == nil

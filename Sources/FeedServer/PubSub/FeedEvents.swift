@@ -1,0 +1,143 @@
+import DequeModule
+import NIOCore
+import Synchronization
+import Timeline
+
+/// The feed channels: `feed:<user>` gets an event for each entry that lands
+/// in the user's feed (pushed or pulled), and for deletes of posts the user
+/// could have seen; `posts:<author>` gets the author's own. Payloads are
+/// JSON with post ids as strings (ADR 0010).
+///
+/// Events are queued under the engine lock, in engine order, with their
+/// recipients already found; they are formatted and published outside it.
+/// One thread drains at a time, so each channel gets its events in order,
+/// each once. With no subscriber at all, a write pays one atomic load.
+final class FeedEvents: Sendable {
+    enum Event: Sendable {
+        case post(id: UInt64, author: String, body: String, recipients: [String])
+        case delete(id: UInt64, author: String, recipients: [String])
+    }
+
+    private struct Outbox {
+        var events = Deque<Event>()
+        var draining = false
+    }
+
+    private let outbox = Mutex(Outbox())
+    let pubsub: PubSubRegistry
+
+    init(pubsub: PubSubRegistry) {
+        self.pubsub = pubsub
+    }
+
+    /// Whether anyone listens at all (checked before finding recipients).
+    var isListenedTo: Bool { self.pubsub.subscriptionCount.load(ordering: .relaxed) > 0 }
+
+    /// The users whose feed channel may be listened to, for the engine to
+    /// intersect with a post's audience; nil when a pattern could match any.
+    func feedListeners() -> [String]? {
+        self.pubsub.hasPatterns ? nil : self.pubsub.channelSuffixes(prefix: "feed:")
+    }
+
+    /// Finds who gets a post and queues it; under the engine lock.
+    func postCreated(id: UInt64, author: String, body: String, engine: FeedEngine) {
+        guard self.isListenedTo else { return }
+        let recipients =
+            self.feedListeners().map { engine.feedRecipients(of: author, among: $0) } ?? engine.allFeedRecipients(of: author)
+        self.outbox.withLock { $0.events.append(.post(id: id, author: author, body: body, recipients: recipients)) }
+    }
+
+    /// Queues a delete for everyone who could have seen the post; under the engine lock.
+    func postDeleted(id: UInt64, author: String, engine: FeedEngine) {
+        guard self.isListenedTo else { return }
+        let recipients =
+            self.feedListeners().map { engine.feedRecipients(of: author, among: $0) } ?? engine.allFeedRecipients(of: author)
+        self.outbox.withLock { $0.events.append(.delete(id: id, author: author, recipients: recipients)) }
+    }
+
+    /// Publishes what is queued, in order; after the engine lock is released.
+    func drain() {
+        while true {
+            let batch = self.outbox.withLock { outbox -> [Event]? in
+                guard !outbox.draining, !outbox.events.isEmpty else { return nil }
+                outbox.draining = true
+                defer { outbox.events.removeAll() }
+                return Array(outbox.events)
+            }
+            guard let batch else { return }
+            for event in batch { self.publish(event) }
+            self.outbox.withLock { $0.draining = false }
+        }
+    }
+
+    private func publish(_ event: Event) {
+        switch event {
+        case .post(let id, let author, let body, let recipients):
+            let payload = Self.postPayload(id: id, author: author, body: body)
+            for user in recipients { self.pubsub.publish(channel: "feed:" + user, payload: payload) }
+            self.pubsub.publish(channel: "posts:" + author, payload: payload)
+        case .delete(let id, let author, let recipients):
+            let payload = Self.deletePayload(id: id)
+            for user in recipients { self.pubsub.publish(channel: "feed:" + user, payload: payload) }
+            self.pubsub.publish(channel: "posts:" + author, payload: payload)
+        }
+    }
+
+    /// `{"event":"post","id":"…","author":"…","ts":…,"body":"…"}`.
+    static func postPayload(id: UInt64, author: String, body: String) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(body.utf8.count + author.utf8.count + 80)
+        buffer.writeStaticString(#"{"event":"post","id":""#)
+        buffer.writeString(String(id))
+        buffer.writeStaticString(#"","author":"#)
+        JSONText.writeString(author, into: &buffer)
+        buffer.writeStaticString(#","ts":"#)
+        buffer.writeString(String(PostID.createdMilliseconds(id)))
+        buffer.writeStaticString(#","body":"#)
+        JSONText.writeString(body, into: &buffer)
+        buffer.writeStaticString("}")
+        return buffer
+    }
+
+    /// `{"event":"delete","id":"…"}`.
+    static func deletePayload(id: UInt64) -> ByteBuffer {
+        ByteBuffer(string: #"{"event":"delete","id":""# + String(id) + #""}"#)
+    }
+}
+
+/// JSON strings from any UTF-8 text: quotes, backslashes and control
+/// characters escaped, everything else as it is (JSON is UTF-8), copied in
+/// runs rather than byte by byte.
+enum JSONText {
+    static func writeString(_ text: String, into buffer: inout ByteBuffer) {
+        var text = text
+        buffer.writeInteger(UInt8(ascii: "\""))
+        text.withUTF8 { bytes in
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart..<index]))
+                Self.writeEscape(byte, into: &buffer)
+                runStart = index + 1
+            }
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart..<bytes.count]))
+        }
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    private static func writeEscape(_ byte: UInt8, into buffer: inout ByteBuffer) {
+        switch byte {
+        case UInt8(ascii: "\""): buffer.writeStaticString(#"\""#)
+        case UInt8(ascii: "\\"): buffer.writeStaticString(#"\\"#)
+        case 0x0A: buffer.writeStaticString(#"\n"#)
+        case 0x0D: buffer.writeStaticString(#"\r"#)
+        case 0x09: buffer.writeStaticString(#"\t"#)
+        default:
+            let hex = Array("0123456789abcdef".utf8)
+            buffer.writeStaticString(#"\u00"#)
+            buffer.writeInteger(hex[Int(byte >> 4)])
+            buffer.writeInteger(hex[Int(byte & 0xF)])
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import NIOCore
+import RESP
+import Synchronization
+
+/// Who listens to what, server-wide: channels and patterns to the
+/// connections subscribed, and the delivery of published messages, each
+/// formatted once per protocol and handed to every receiver's event loop.
+/// A connection's own view of its subscriptions is its `SubscriptionSet`.
+final class PubSubRegistry: Sendable {
+    private struct State {
+        var channels: [String: [Int64: PushTarget]] = [:]
+        var patterns: [String: [Int64: PushTarget]] = [:]
+    }
+
+    private let state = Mutex(State())
+    /// Subscriptions to channels and patterns, readable without the lock:
+    /// with none, publishing costs one atomic load.
+    let subscriptionCount = Atomic<Int>(0)
+
+    func subscribe(_ target: PushTarget, channel: String) {
+        self.state.withLock { $0.channels[channel, default: [:]][target.clientID] = target }
+        self.subscriptionCount.add(1, ordering: .relaxed)
+    }
+
+    func unsubscribe(_ target: PushTarget, channel: String) {
+        let removed = self.state.withLock { state -> Bool in
+            guard state.channels[channel]?.removeValue(forKey: target.clientID) != nil else { return false }
+            if state.channels[channel]?.isEmpty == true { state.channels.removeValue(forKey: channel) }
+            return true
+        }
+        if removed { self.subscriptionCount.subtract(1, ordering: .relaxed) }
+    }
+
+    func subscribe(_ target: PushTarget, pattern: String) {
+        self.state.withLock { $0.patterns[pattern, default: [:]][target.clientID] = target }
+        self.subscriptionCount.add(1, ordering: .relaxed)
+    }
+
+    func unsubscribe(_ target: PushTarget, pattern: String) {
+        let removed = self.state.withLock { state -> Bool in
+            guard state.patterns[pattern]?.removeValue(forKey: target.clientID) != nil else { return false }
+            if state.patterns[pattern]?.isEmpty == true { state.patterns.removeValue(forKey: pattern) }
+            return true
+        }
+        if removed { self.subscriptionCount.subtract(1, ordering: .relaxed) }
+    }
+
+    /// Removes every subscription of a connection (it closed, or RESET).
+    func removeAll(_ target: PushTarget, _ subscriptions: SubscriptionSet) {
+        for channel in subscriptions.channels { self.unsubscribe(target, channel: channel) }
+        for pattern in subscriptions.patterns { self.unsubscribe(target, pattern: pattern) }
+    }
+
+    /// Publishes `payload` on `channel`: a `message` to each subscriber of
+    /// the channel and a `pmessage` to each of every matching pattern.
+    /// Returns how many received it, as PUBLISH does.
+    @discardableResult
+    func publish(channel: String, payload: ByteBuffer) -> Int {
+        guard self.subscriptionCount.load(ordering: .relaxed) > 0 else { return 0 }
+        let (direct, matched) = self.state.withLock { state -> ([PushTarget], [(String, [PushTarget])]) in
+            let direct = state.channels[channel].map { Array($0.values) } ?? []
+            var matched: [(String, [PushTarget])] = []
+            for (pattern, targets) in state.patterns where GlobPattern.matches(pattern, channel) {
+                matched.append((pattern, Array(targets.values)))
+            }
+            return (direct, matched)
+        }
+        if !direct.isEmpty {
+            var formatted = Formatted { version in Self.message(channel: channel, payload: payload, version: version) }
+            for target in direct { target.deliver(formatted.bytes(for: target.protocolVersion)) }
+        }
+        var count = direct.count
+        for (pattern, targets) in matched {
+            var formatted = Formatted { version in
+                Self.message(pattern: pattern, channel: channel, payload: payload, version: version)
+            }
+            for target in targets { target.deliver(formatted.bytes(for: target.protocolVersion)) }
+            count += targets.count
+        }
+        return count
+    }
+
+    /// Whether anyone listens on `channel` (directly or through a pattern).
+    func hasListeners(_ channel: String) -> Bool {
+        guard self.subscriptionCount.load(ordering: .relaxed) > 0 else { return false }
+        return self.state.withLock { state in
+            state.channels[channel] != nil || state.patterns.keys.contains { GlobPattern.matches($0, channel) }
+        }
+    }
+
+    /// The channels with subscribers whose names start with `prefix`, as
+    /// the rest of their names (`feed:` → the users whose feed is listened to).
+    func channelSuffixes(prefix: String) -> [String] {
+        self.state.withLock { state in
+            state.channels.keys.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+        }
+    }
+
+    /// Whether any pattern subscription exists (patterns can match any feed channel).
+    var hasPatterns: Bool { self.state.withLock { !$0.patterns.isEmpty } }
+
+    // MARK: PUBSUB
+
+    func channels(matching pattern: String?) -> [String] {
+        self.state.withLock { state in
+            state.channels.keys.filter { pattern == nil || GlobPattern.matches(pattern!, $0) }.sorted()
+        }
+    }
+
+    func subscriberCounts(_ channels: [String]) -> [Int] {
+        self.state.withLock { state in channels.map { state.channels[$0]?.count ?? 0 } }
+    }
+
+    /// Channels with at least one subscriber.
+    var channelCount: Int { self.state.withLock { $0.channels.count } }
+
+    /// Pattern subscriptions, as Redis counts NUMPAT (unique patterns).
+    var patternCount: Int { self.state.withLock { $0.patterns.count } }
+
+    // MARK: Formatting
+
+    /// A message formatted at most once per protocol.
+    private struct Formatted {
+        let make: (RESPVersion) -> ByteBuffer
+        var resp2: ByteBuffer?
+        var resp3: ByteBuffer?
+
+        init(_ make: @escaping (RESPVersion) -> ByteBuffer) { self.make = make }
+
+        mutating func bytes(for version: RESPVersion) -> ByteBuffer {
+            switch version {
+            case .resp2:
+                if self.resp2 == nil { self.resp2 = self.make(.resp2) }
+                return self.resp2!
+            case .resp3:
+                if self.resp3 == nil { self.resp3 = self.make(.resp3) }
+                return self.resp3!
+            }
+        }
+    }
+
+    /// `message`: `*3` in RESP2, a `>3` push in RESP3.
+    static func message(channel: String, payload: ByteBuffer, version: RESPVersion) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(payload.readableBytes + channel.utf8.count + 40)
+        buffer.writeRESPPushHeader(3, version)
+        buffer.writeRESPBulkString("message")
+        buffer.writeRESPBulkString(channel)
+        buffer.writeRESPBulkString(payload)
+        return buffer
+    }
+
+    static func message(pattern: String, channel: String, payload: ByteBuffer, version: RESPVersion) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeRESPPushHeader(4, version)
+        buffer.writeRESPBulkString("pmessage")
+        buffer.writeRESPBulkString(pattern)
+        buffer.writeRESPBulkString(channel)
+        buffer.writeRESPBulkString(payload)
+        return buffer
+    }
+}
