@@ -39,6 +39,8 @@ import DequeModule
 public struct FeedEngine: Sendable {
     public let configuration: FeedConfiguration
     var ids: PostIDGenerator
+    /// The highest post id made or loaded so far: every later post's id is above it.
+    public var latestPostID: UInt64 { self.ids.latest }
 
     // Users, by dense number.
     var numbers: [String: UInt32] = [:]

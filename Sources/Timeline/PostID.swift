@@ -55,12 +55,19 @@ public struct PostIDGenerator: Sendable {
                 self.sequence = 0
             }
         }
-        return UInt64(self.lastMilliseconds) << UInt64(PostID.nodeBits + PostID.sequenceBits)
+        let id =
+            UInt64(self.lastMilliseconds) << UInt64(PostID.nodeBits + PostID.sequenceBits)
             | self.node << UInt64(PostID.sequenceBits) | self.sequence
+        self.latest = Swift.max(self.latest, id)
+        return id
     }
+
+    /// The highest id made (or advanced past) so far: every later id is above it.
+    public private(set) var latest: UInt64 = 0
 
     /// Ensures later ids are above `id` (after loading existing posts at start-up).
     public mutating func advance(past id: UInt64) {
+        self.latest = Swift.max(self.latest, id)
         let milliseconds = Int64(id >> UInt64(PostID.nodeBits + PostID.sequenceBits))
         if milliseconds > self.lastMilliseconds || (milliseconds == self.lastMilliseconds && id & PostID.sequenceMask >= self.sequence) {
             self.lastMilliseconds = milliseconds

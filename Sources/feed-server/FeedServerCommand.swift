@@ -158,6 +158,16 @@ struct FeedServerCommand: AsyncParsableCommand {
     var metricsPort: Int?
 
     @Option(
+        name: .customLong("events-port"),
+        help: "Port of the browser event streams (GET /events/<user>?token=…, server-sent events), on the --bind address; 0 turns them off. (default: 0, env: FEED_EVENTS_PORT)")
+    var eventsPort: Int?
+
+    @Option(
+        name: .customLong("events-secret"),
+        help: "Secret FEED.TOKEN signs event-stream tokens with; nodes that share it accept each other's tokens. (default: random at start-up, so tokens last until a restart; env: FEED_EVENTS_SECRET)")
+    var eventsSecret: String?
+
+    @Option(
         name: .customLong("slowlog-log-slower-than"),
         help: "Log commands taking at least this many microseconds in SLOWLOG; -1 = off, 0 = all. (default: 10000, env: FEED_SLOWLOG_LOG_SLOWER_THAN)")
     var slowlogLogSlowerThan: Int?
@@ -250,6 +260,10 @@ struct FeedServerCommand: AsyncParsableCommand {
         configuration.metricsPort =
             try settings.parse(self.metricsPort, "FEED_METRICS_PORT", "--metrics-port", Int.init) ?? configuration.metricsPort
         guard (0...65535).contains(configuration.metricsPort) else { throw ValidationError("--metrics-port must be 0-65535") }
+        configuration.eventsPort =
+            try settings.parse(self.eventsPort, "FEED_EVENTS_PORT", "--events-port", Int.init) ?? configuration.eventsPort
+        guard (0...65535).contains(configuration.eventsPort) else { throw ValidationError("--events-port must be 0-65535") }
+        configuration.eventsSecret = settings.value(self.eventsSecret, "FEED_EVENTS_SECRET").flatMap { $0.isEmpty ? nil : $0 }
         configuration.slowlogSlowerThanMicroseconds =
             try settings.parse(self.slowlogLogSlowerThan, "FEED_SLOWLOG_LOG_SLOWER_THAN", "--slowlog-log-slower-than", Int.init)
             ?? configuration.slowlogSlowerThanMicroseconds

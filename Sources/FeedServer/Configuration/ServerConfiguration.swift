@@ -59,6 +59,12 @@ public struct ServerConfiguration: Sendable {
     public var warmPostLimit: Int = 500_000
     /// The port of the Prometheus `/metrics` endpoint, on `bindAddress`; 0 turns it off.
     public var metricsPort: Int = 9121
+    /// The port of the server-sent events endpoint (`GET /events/<user>?token=…`),
+    /// on `bindAddress`; 0 (the default) turns it off.
+    public var eventsPort: Int = 0
+    /// The secret FEED.TOKEN signs with; nil: one made at start-up (tokens
+    /// then last until a restart). Servers that share it accept each other's tokens.
+    public var eventsSecret: String? = nil
     /// Commands that take at least this many microseconds go to the slow log;
     /// negative turns it off, 0 logs every command (Redis's slowlog-log-slower-than).
     public var slowlogSlowerThanMicroseconds: Int = 10_000

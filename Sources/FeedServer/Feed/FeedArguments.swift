@@ -97,7 +97,9 @@ enum FeedArguments {
                 page.before = try self.postID(call, index + 1)
             default:
                 if allowsAfterPost {
-                    page.afterPost = try self.postID(call, index + 1)
+                    // AFTER 0: from the beginning (an event stream's cursor before any post).
+                    guard let value = call.integer(index + 1), value >= 0 else { throw .notAnInteger }
+                    page.afterPost = UInt64(value)
                 } else {
                     page.after = try self.user(call, index + 1)
                 }

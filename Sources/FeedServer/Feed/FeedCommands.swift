@@ -9,7 +9,7 @@ import Timeline
 /// memory holds) complete later, in order.
 enum FeedCommands {
     static let all: [CommandSpec] = [
-        post, delete, follow, unfollow, read, posts, get, followers, following, stats, like, unlike, sync,
+        post, delete, follow, unfollow, read, posts, get, followers, following, stats, like, unlike, sync, token,
     ]
 
     /// Runs `body`, replying with its error in Redis's form if it throws.
@@ -126,9 +126,7 @@ enum FeedCommands {
             let page = try FeedArguments.page(call, from: 2, before: true, after: false, afterPost: true)
             let now = WallClock.milliseconds()
             if let after = page.afterPost {
-                return call.catchUp(state: &state) { engine, writer in
-                    engine.readAfter(user: user, after: after, count: page.count, now: now, into: &writer)
-                }
+                return call.catchUp(state: &state, user: user, after: after, count: page.count)
             }
             call.readEntries(state: &state) { engine, writer in
                 engine.read(user: user, count: page.count, before: page.before, now: now, into: &writer)
@@ -293,6 +291,33 @@ enum FeedCommands {
                 promise.succeed(ByteBuffer(string: "+OK\r\n"))
             }
             state.deferred = .future(promise.futureResult)
+        }
+    }
+
+    /// Tokens last an hour unless asked otherwise, and at most a year.
+    static let defaultTokenSeconds: Int64 = 3600
+    static let maxTokenSeconds: Int64 = 366 * 24 * 3600
+
+    static let token = CommandSpec(
+        "feed.token", arity: -2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"], firstKey: 1,
+        summary:
+            "Returns a token that opens the user's browser event stream (GET /events/<user>?token=… on --events-port) for ttl seconds (default 3600).",
+        since: "0.2.0", group: "feed", complexity: "O(1)",
+        arguments: [user, CommandArgument("ttl-seconds", .integer, optional: true)]
+    ) { call, state in
+        run(&state) { state throws(CommandError) in
+            guard call.count <= 3 else { throw .syntax }
+            let user = try FeedArguments.user(call, 1)
+            var seconds = Self.defaultTokenSeconds
+            if call.count == 3 {
+                guard let value = call.integer(2) else { throw .notAnInteger }
+                guard value > 0, value <= Self.maxTokenSeconds else {
+                    throw CommandError("ERR ttl must be between 1 and \(Self.maxTokenSeconds) seconds")
+                }
+                seconds = value
+            }
+            let expiresAt = WallClock.milliseconds() / 1000 + seconds
+            state.reply.bulk(call.server.eventTokens.mint(user: user, expiresAt: expiresAt))
         }
     }
 }

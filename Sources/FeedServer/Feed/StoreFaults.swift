@@ -72,7 +72,6 @@ extension CommandCall {
         guard let persistence = self.server.persistence, let store = persistence.currentStore else {
             return state.reply.error(CommandError.storeUnavailable.message)
         }
-        let server = self.server
         let loop = self.eventLoop
         let version = state.reply.version
         let promise = loop.makePromise(of: ByteBuffer.self)

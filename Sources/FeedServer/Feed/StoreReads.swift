@@ -99,43 +99,37 @@ extension CommandCall {
         return reply.buffer
     }
 
-    /// FEED.READ … AFTER: from memory, or (when the id is older than memory
-    /// holds) completed from the store, oldest first; the connection's later
-    /// commands wait for it.
-    func catchUp(
-        state: inout ConnectionState,
-        _ read: @escaping @Sendable (inout FeedEngine, inout RESPEntryWriter) -> StoreCatchUp?
-    ) {
+    /// FEED.READ … AFTER: from memory when it holds every entry with its
+    /// body; otherwise (the id is older than memory holds, or a body was
+    /// evicted) completed from the store, oldest first, with the
+    /// connection's later commands waiting for it.
+    func catchUp(state: inout ConnectionState, user: String, after: UInt64, count: Int) {
         let server = self.server
+        let start = state.reply.buffer.writerIndex
         var catchUp: StoreCatchUp?
+        var missingBodies = 0
         state.reply.writeEntries { writer in
             catchUp = server.feed.withEngine { engine in
                 server.relieveMemory(&engine)
-                return read(&engine, &writer)
+                return engine.readAfter(user: user, after: after, count: count, now: WallClock.milliseconds(), into: &writer)
             }
+            missingBodies = writer.missingBodies
         }
-        guard let catchUp else { return }  // answered from memory
-        guard let persistence = server.persistence, let store = persistence.currentStore else {
+        guard catchUp != nil || missingBodies > 0 else { return }  // answered from memory
+        state.reply.buffer.moveWriterIndex(to: start)
+        guard server.persistence?.currentStore != nil else {
             // No store: memory's entries are all there are.
-            let entries = catchUp.merged(store: [], isDeleted: { _ in false })
+            let entries = catchUp?.merged(store: [], isDeleted: { _ in false }) ?? []
             state.reply.arrayHeader(entries.count)
             for entry in entries { state.reply.entry(entry) }
             return
         }
         let version = state.reply.version
-        persistence.storeReads.add(1, ordering: .relaxed)
         let promise = self.eventLoop.makePromise(of: ByteBuffer.self)
-        let feed = server.feed
         promise.completeWithTask {
             var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
             do {
-                let rows = try await store.newerPosts(catchUp)
-                var entries = feed.withEngine { engine in catchUp.merged(store: rows, isDeleted: { engine.isDeleted($0) }) }
-                let missing = entries.filter { $0.body == nil }.map(\.id)
-                if !missing.isEmpty {
-                    let bodies = try await store.posts(missing)
-                    for index in entries.indices where entries[index].body == nil { entries[index].body = bodies[entries[index].id]?.body }
-                }
+                let entries = try await server.entries(of: user, after: after, count: count)
                 reply.arrayHeader(entries.count)
                 for entry in entries { reply.entry(entry) }
             } catch {
@@ -145,5 +139,35 @@ extension CommandCall {
             return reply.buffer
         }
         state.deferred = .blocking(promise.futureResult)
+    }
+}
+
+extension ServerContext {
+    /// Up to `count` entries of `user`'s feed newer than `after`, oldest
+    /// first, bodies included: from memory, with the store's help when the
+    /// id is older than memory holds or a body was evicted (FEED.READ AFTER,
+    /// an event stream's replay).
+    func entries(of user: String, after: UInt64, count: Int) async throws -> [FeedEntry] {
+        let now = WallClock.milliseconds()
+        let (memory, catchUp) = self.feed.withEngine { engine in
+            self.relieveMemory(&engine)
+            return engine.readAfter(user: user, after: after, count: count, now: now)
+        }
+        guard let persistence = self.persistence, let store = persistence.currentStore else {
+            return catchUp?.merged(store: [], isDeleted: { _ in false }) ?? memory
+        }
+        var entries = memory
+        if let catchUp {
+            persistence.storeReads.add(1, ordering: .relaxed)
+            let rows = try await store.newerPosts(catchUp)
+            entries = self.feed.withEngine { engine in catchUp.merged(store: rows, isDeleted: { engine.isDeleted($0) }) }
+        }
+        let missing = entries.filter { $0.body == nil }.map(\.id)
+        if !missing.isEmpty {
+            persistence.storeReads.add(1, ordering: .relaxed)
+            let bodies = try await store.posts(missing)
+            for index in entries.indices where entries[index].body == nil { entries[index].body = bodies[entries[index].id]?.body }
+        }
+        return entries
     }
 }

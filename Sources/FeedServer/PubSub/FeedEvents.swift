@@ -6,7 +6,8 @@ import Timeline
 /// The feed channels: `feed:<user>` gets an event for each entry that lands
 /// in the user's feed (pushed or pulled), and for deletes of posts the user
 /// could have seen; `posts:<author>` gets the author's own. Payloads are
-/// JSON with post ids as strings (ADR 0010).
+/// JSON with post ids as strings (ADR 0010). Browser event streams of a
+/// user get what `feed:<user>` gets, framed as server-sent events.
 ///
 /// Events are queued under the engine lock, in engine order, with their
 /// recipients already found; they are formatted and published outside it.
@@ -25,18 +26,28 @@ final class FeedEvents: Sendable {
 
     private let outbox = Mutex(Outbox())
     let pubsub: PubSubRegistry
+    let streams: EventStreamRegistry
 
-    init(pubsub: PubSubRegistry) {
+    init(pubsub: PubSubRegistry, streams: EventStreamRegistry) {
         self.pubsub = pubsub
+        self.streams = streams
     }
 
     /// Whether anyone listens at all (checked before finding recipients).
-    var isListenedTo: Bool { self.pubsub.subscriptionCount.load(ordering: .relaxed) > 0 }
+    var isListenedTo: Bool {
+        self.pubsub.subscriptionCount.load(ordering: .relaxed) > 0 || self.streams.count.load(ordering: .relaxed) > 0
+    }
 
-    /// The users whose feed channel may be listened to, for the engine to
-    /// intersect with a post's audience; nil when a pattern could match any.
+    /// The users whose feed may be listened to (a `feed:` channel or an
+    /// event stream), for the engine to intersect with a post's audience;
+    /// nil when a pattern could match any.
     func feedListeners() -> [String]? {
-        self.pubsub.hasPatterns ? nil : self.pubsub.channelSuffixes(prefix: "feed:")
+        guard !self.pubsub.hasPatterns else { return nil }
+        let streamUsers = self.streams.users()
+        let channelUsers = self.pubsub.channelSuffixes(prefix: "feed:")
+        guard !streamUsers.isEmpty else { return channelUsers }
+        guard !channelUsers.isEmpty else { return streamUsers }
+        return Array(Set(channelUsers).union(streamUsers))
     }
 
     /// Finds who gets a post and queues it; under the engine lock.
@@ -74,13 +85,30 @@ final class FeedEvents: Sendable {
         switch event {
         case .post(let id, let author, let body, let recipients):
             let payload = Self.postPayload(id: id, author: author, body: body)
-            for user in recipients { self.pubsub.publish(channel: "feed:" + user, payload: payload) }
+            var frame: ByteBuffer?
+            for user in recipients {
+                self.pubsub.publish(channel: "feed:" + user, payload: payload)
+                self.publishToStreams(user: user, frame: &frame, postID: id) { EventStreamFrame.post(id: id, payload: payload) }
+            }
             self.pubsub.publish(channel: "posts:" + author, payload: payload)
         case .delete(let id, let author, let recipients):
             let payload = Self.deletePayload(id: id)
-            for user in recipients { self.pubsub.publish(channel: "feed:" + user, payload: payload) }
+            var frame: ByteBuffer?
+            for user in recipients {
+                self.pubsub.publish(channel: "feed:" + user, payload: payload)
+                self.publishToStreams(user: user, frame: &frame, postID: nil) { EventStreamFrame.event(payload: payload) }
+            }
             self.pubsub.publish(channel: "posts:" + author, payload: payload)
         }
+    }
+
+    /// The event framed for the browser once, for the first stream that gets it.
+    private func publishToStreams(
+        user: String, frame: inout ByteBuffer?, postID: UInt64?, _ make: () -> ByteBuffer
+    ) {
+        guard self.streams.count.load(ordering: .relaxed) > 0 else { return }
+        if frame == nil { frame = make() }
+        self.streams.publish(user: user, frame: frame!, postID: postID)
     }
 
     /// `{"event":"post","id":"…","author":"…","ts":…,"body":"…"}`.

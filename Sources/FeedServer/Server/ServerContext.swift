@@ -34,6 +34,10 @@ public final class ServerContext: Sendable {
     let pubsub: PubSubRegistry
     /// The feed channels' events (`feed:<user>`, `posts:<author>`).
     let feedEvents: FeedEvents
+    /// Browser event streams open now (`--events-port`).
+    let eventStreams: EventStreamRegistry
+    /// Signs and checks the event streams' tokens (FEED.TOKEN).
+    let eventTokens: EventTokens
 
     /// The services that make up the server, in start order: persistence (if
     /// on), then the listener. A service group shuts them down in reverse, so
@@ -43,7 +47,9 @@ public final class ServerContext: Sendable {
         // Metrics first, so they answer while PostgreSQL loads and until the last commit.
         if self.configuration.metricsPort != 0 { services.append(MetricsService(context: self, group: group)) }
         if let persistence = self.persistence { services.append(PersistenceService(context: self, persistence: persistence)) }
+        // Event streams stop before the listener, and open after start-up's loading.
         services.append(FeedServerService(context: self, group: group))
+        if self.configuration.eventsPort != 0 { services.append(EventStreamService(context: self, group: group)) }
         return services
     }
 
@@ -64,7 +70,9 @@ public final class ServerContext: Sendable {
         self.persistence = configuration.persistence == .postgres ? Persistence(settings: configuration.postgres) : nil
         self.memory = MemoryGovernor(limit: configuration.maxMemoryBytes)
         self.pubsub = PubSubRegistry()
-        self.feedEvents = FeedEvents(pubsub: self.pubsub)
+        self.eventStreams = EventStreamRegistry()
+        self.feedEvents = FeedEvents(pubsub: self.pubsub, streams: self.eventStreams)
+        self.eventTokens = EventTokens(secret: configuration.eventsSecret.map { Array($0.utf8) } ?? EventTokens.randomSecret())
         self.startedAtMicroseconds = WallClock.microseconds()
         var generator = SystemRandomNumberGenerator()
         self.runID = String((0..<40).map { _ in "0123456789abcdef".randomElement(using: &generator)! })
