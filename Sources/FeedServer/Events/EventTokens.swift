@@ -29,7 +29,8 @@ struct EventTokens: Sendable {
     /// Whether `token` opens `user`'s stream at `now` (Unix seconds).
     func verify(_ token: String, user: String, now: Int64) -> Verdict {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].allSatisfy(\.isASCII), let expiresAt = Int64(parts[0]),
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.allSatisfy({ (48...57).contains($0) }),
+            let expiresAt = Int64(parts[0]),
             let given = Base64URL.decode(String(parts[1])), given.count == 32
         else { return .invalid }
         let expected = self.mac(user: user, expiresAt: expiresAt)
