@@ -117,17 +117,20 @@ extension FeedEngine {
     /// a live listener): the author and every follower among them. Costs
     /// the smaller of the two sets (a celebrity's post with ten listening
     /// followers costs ten lookups, not a walk of its followers).
-    public func feedRecipients(of author: String, among listeners: [String]) -> [String] {
+    public func feedRecipients(of author: String, among listeners: Set<String>) -> [String] {
         guard let number = self.numbers[author] else { return [] }
         let followers = self.followers[Int(number)]
+        var recipients: [String] = []
         if listeners.count <= followers.count {
-            return listeners.filter { name in
-                name == author || self.numbers[name].map { followers.contains($0) } == true
+            for name in listeners where name == author || self.numbers[name].map({ followers.contains($0) }) == true {
+                recipients.append(name)
             }
+            return recipients
         }
-        let wanted = Set(listeners)
-        var recipients = followers.sorted.map { self.names[Int($0)] }.filter { wanted.contains($0) }
-        if wanted.contains(author) { recipients.append(author) }
+        for follower in followers.sorted where listeners.contains(self.names[Int(follower)]) {
+            recipients.append(self.names[Int(follower)])
+        }
+        if listeners.contains(author) { recipients.append(author) }
         return recipients
     }
 

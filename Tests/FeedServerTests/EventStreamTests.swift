@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import RESP
 import Synchronization
 import Testing
 import Timeline
@@ -127,5 +128,30 @@ import Timeline
 
         try stream.channel.close().wait()
         #expect(server.eventStreams.count.load(ordering: .relaxed) == 0)
+    }
+}
+
+@Suite struct PushMessageTests {
+    @Test func messagesAreFormattedAsRedisSendsThem() {
+        let payload = ByteBuffer(string: "hi")
+        var buffer = ByteBuffer()
+        PushMessage(pattern: nil, channel: "feed:bob", payload: payload).write(into: &buffer, version: .resp2)
+        PushMessage(pattern: "feed:*", channel: "feed:bob", payload: payload).write(into: &buffer, version: .resp3)
+        #expect(
+            String(buffer: buffer)
+                == "*3\r\n$7\r\nmessage\r\n$8\r\nfeed:bob\r\n$2\r\nhi\r\n"
+                + ">4\r\n$8\r\npmessage\r\n$6\r\nfeed:*\r\n$8\r\nfeed:bob\r\n$2\r\nhi\r\n")
+        #expect(PushMessage(pattern: nil, channel: "feed:bob", payload: payload).estimatedSize >= 33)
+    }
+
+    @Test func aBatchDeliveredTogetherKeepsItsOrder() throws {
+        let server = TestConnection.makeServer()
+        let connection = try TestConnection(server: server)
+        _ = try connection.raw("SUBSCRIBE", "a", "b")
+        for index in 0..<5 { server.pubsub.publish(channel: index % 2 == 0 ? "a" : "b", payload: ByteBuffer(string: "m\(index)")) }
+        (connection.channel.eventLoop as! EmbeddedEventLoop).run()
+        let received = try connection.drain()
+        let payloads = received.components(separatedBy: "\r\n").filter { $0.hasPrefix("m") && $0.count == 2 }
+        #expect(payloads == ["m0", "m1", "m2", "m3", "m4"])
     }
 }

@@ -11,7 +11,7 @@ struct FeedBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "feed-bench",
         abstract: "Load generator for feed-server (and the Redis + Lua baseline): graph setup, workloads, latency.",
-        subcommands: [Setup.self, Run.self, Celebrity.self],
+        subcommands: [Setup.self, Run.self, Celebrity.self, Subscribe.self],
         defaultSubcommand: Run.self)
 }
 

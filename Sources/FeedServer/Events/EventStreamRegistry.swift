@@ -8,6 +8,8 @@ final class EventStreamRegistry: Sendable {
     private let streams = Mutex<[String: [Int64: EventStreamTarget]]>([:])
     /// Open streams, readable without the lock.
     let count = Atomic<Int>(0)
+    /// Changes whenever a stream opens or closes.
+    let version = Atomic<Int>(0)
     private let nextID = Atomic<Int64>(1)
 
     func makeID() -> Int64 { self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue }
@@ -15,6 +17,7 @@ final class EventStreamRegistry: Sendable {
     func add(_ target: EventStreamTarget) {
         self.streams.withLock { $0[target.user, default: [:]][target.id] = target }
         self.count.add(1, ordering: .relaxed)
+        self.version.add(1, ordering: .releasing)
     }
 
     func remove(_ target: EventStreamTarget) {
@@ -23,7 +26,10 @@ final class EventStreamRegistry: Sendable {
             if streams[target.user]?.isEmpty == true { streams.removeValue(forKey: target.user) }
             return true
         }
-        if removed { self.count.subtract(1, ordering: .relaxed) }
+        if removed {
+            self.count.subtract(1, ordering: .relaxed)
+            self.version.add(1, ordering: .releasing)
+        }
     }
 
     /// Every open stream.

@@ -25,6 +25,8 @@ final class FeedEvents: Sendable {
     }
 
     private let outbox = Mutex(Outbox())
+    /// Who may listen to feeds, as of the registries' versions it was taken at.
+    private let listeners = Mutex<(version: Int, users: Set<String>)>((-1, []))
     let pubsub: PubSubRegistry
     let streams: EventStreamRegistry
 
@@ -40,14 +42,21 @@ final class FeedEvents: Sendable {
 
     /// The users whose feed may be listened to (a `feed:` channel or an
     /// event stream), for the engine to intersect with a post's audience;
-    /// nil when a pattern could match any.
-    func feedListeners() -> [String]? {
+    /// nil when a pattern could match any. Rebuilt only when a feed
+    /// channel, a pattern or a stream came or went.
+    func feedListeners() -> Set<String>? {
         guard !self.pubsub.hasPatterns else { return nil }
-        let streamUsers = self.streams.users()
-        let channelUsers = self.pubsub.channelSuffixes(prefix: "feed:")
-        guard !streamUsers.isEmpty else { return channelUsers }
-        guard !channelUsers.isEmpty else { return streamUsers }
-        return Array(Set(channelUsers).union(streamUsers))
+        // Both counters only grow, so their sum changes whenever either does.
+        let version =
+            self.pubsub.feedListenersVersion.load(ordering: .acquiring) + self.streams.version.load(ordering: .acquiring)
+        return self.listeners.withLock { cached in
+            if cached.version != version {
+                var users = Set(self.pubsub.channelSuffixes(prefix: "feed:"))
+                users.formUnion(self.streams.users())
+                cached = (version, users)
+            }
+            return cached.users
+        }
     }
 
     /// Finds who gets a post and queues it; under the engine lock.

@@ -16,10 +16,16 @@ final class PubSubRegistry: Sendable {
     /// Subscriptions to channels and patterns, readable without the lock:
     /// with none, publishing costs one atomic load.
     let subscriptionCount = Atomic<Int>(0)
+    /// Changes whenever a `feed:` channel or any pattern gains or loses a
+    /// subscriber: who may listen to feeds is cached until it does.
+    let feedListenersVersion = Atomic<Int>(0)
+    /// Pattern subscriptions (any could match a feed channel).
+    private let patternSubscriptions = Atomic<Int>(0)
 
     func subscribe(_ target: PushTarget, channel: String) {
         self.state.withLock { $0.channels[channel, default: [:]][target.clientID] = target }
         self.subscriptionCount.add(1, ordering: .relaxed)
+        if channel.hasPrefix("feed:") { self.feedListenersVersion.add(1, ordering: .releasing) }
     }
 
     func unsubscribe(_ target: PushTarget, channel: String) {
@@ -28,12 +34,17 @@ final class PubSubRegistry: Sendable {
             if state.channels[channel]?.isEmpty == true { state.channels.removeValue(forKey: channel) }
             return true
         }
-        if removed { self.subscriptionCount.subtract(1, ordering: .relaxed) }
+        if removed {
+            self.subscriptionCount.subtract(1, ordering: .relaxed)
+            if channel.hasPrefix("feed:") { self.feedListenersVersion.add(1, ordering: .releasing) }
+        }
     }
 
     func subscribe(_ target: PushTarget, pattern: String) {
         self.state.withLock { $0.patterns[pattern, default: [:]][target.clientID] = target }
         self.subscriptionCount.add(1, ordering: .relaxed)
+        self.patternSubscriptions.add(1, ordering: .relaxed)
+        self.feedListenersVersion.add(1, ordering: .releasing)
     }
 
     func unsubscribe(_ target: PushTarget, pattern: String) {
@@ -42,7 +53,11 @@ final class PubSubRegistry: Sendable {
             if state.patterns[pattern]?.isEmpty == true { state.patterns.removeValue(forKey: pattern) }
             return true
         }
-        if removed { self.subscriptionCount.subtract(1, ordering: .relaxed) }
+        if removed {
+            self.subscriptionCount.subtract(1, ordering: .relaxed)
+            self.patternSubscriptions.subtract(1, ordering: .relaxed)
+            self.feedListenersVersion.add(1, ordering: .releasing)
+        }
     }
 
     /// Removes every subscription of a connection (it closed, or RESET).
@@ -53,31 +68,26 @@ final class PubSubRegistry: Sendable {
 
     /// Publishes `payload` on `channel`: a `message` to each subscriber of
     /// the channel and a `pmessage` to each of every matching pattern.
-    /// Returns how many received it, as PUBLISH does.
+    /// Returns how many received it, as PUBLISH does. The payload's bytes
+    /// are shared, not copied; each receiver formats what it got on its own
+    /// event loop, in one buffer per batch.
     @discardableResult
     func publish(channel: String, payload: ByteBuffer) -> Int {
         guard self.subscriptionCount.load(ordering: .relaxed) > 0 else { return 0 }
-        let (direct, matched) = self.state.withLock { state -> ([PushTarget], [(String, [PushTarget])]) in
-            let direct = state.channels[channel].map { Array($0.values) } ?? []
-            var matched: [(String, [PushTarget])] = []
+        return self.state.withLock { state -> Int in
+            var count = 0
+            if let targets = state.channels[channel] {
+                for target in targets.values { target.deliver(PushMessage(pattern: nil, channel: channel, payload: payload)) }
+                count += targets.count
+            }
             for (pattern, targets) in state.patterns where GlobPattern.matches(pattern, channel) {
-                matched.append((pattern, Array(targets.values)))
+                for target in targets.values {
+                    target.deliver(PushMessage(pattern: pattern, channel: channel, payload: payload))
+                }
+                count += targets.count
             }
-            return (direct, matched)
+            return count
         }
-        if !direct.isEmpty {
-            var formatted = Formatted { version in Self.message(channel: channel, payload: payload, version: version) }
-            for target in direct { target.deliver(formatted.bytes(for: target.protocolVersion)) }
-        }
-        var count = direct.count
-        for (pattern, targets) in matched {
-            var formatted = Formatted { version in
-                Self.message(pattern: pattern, channel: channel, payload: payload, version: version)
-            }
-            for target in targets { target.deliver(formatted.bytes(for: target.protocolVersion)) }
-            count += targets.count
-        }
-        return count
     }
 
     /// Whether anyone listens on `channel` (directly or through a pattern).
@@ -97,7 +107,7 @@ final class PubSubRegistry: Sendable {
     }
 
     /// Whether any pattern subscription exists (patterns can match any feed channel).
-    var hasPatterns: Bool { self.state.withLock { !$0.patterns.isEmpty } }
+    var hasPatterns: Bool { self.patternSubscriptions.load(ordering: .relaxed) > 0 }
 
     // MARK: PUBSUB
 
@@ -119,44 +129,40 @@ final class PubSubRegistry: Sendable {
 
     // MARK: Formatting
 
-    /// A message formatted at most once per protocol.
-    private struct Formatted {
-        let make: (RESPVersion) -> ByteBuffer
-        var resp2: ByteBuffer?
-        var resp3: ByteBuffer?
-
-        init(_ make: @escaping (RESPVersion) -> ByteBuffer) { self.make = make }
-
-        mutating func bytes(for version: RESPVersion) -> ByteBuffer {
-            switch version {
-            case .resp2:
-                if self.resp2 == nil { self.resp2 = self.make(.resp2) }
-                return self.resp2!
-            case .resp3:
-                if self.resp3 == nil { self.resp3 = self.make(.resp3) }
-                return self.resp3!
-            }
-        }
-    }
-
     /// `message`: `*3` in RESP2, a `>3` push in RESP3.
     static func message(channel: String, payload: ByteBuffer, version: RESPVersion) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(payload.readableBytes + channel.utf8.count + 40)
-        buffer.writeRESPPushHeader(3, version)
-        buffer.writeRESPBulkString("message")
-        buffer.writeRESPBulkString(channel)
-        buffer.writeRESPBulkString(payload)
+        PushMessage(pattern: nil, channel: channel, payload: payload).write(into: &buffer, version: version)
         return buffer
     }
 
     static func message(pattern: String, channel: String, payload: ByteBuffer, version: RESPVersion) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.writeRESPPushHeader(4, version)
-        buffer.writeRESPBulkString("pmessage")
-        buffer.writeRESPBulkString(pattern)
-        buffer.writeRESPBulkString(channel)
-        buffer.writeRESPBulkString(payload)
+        PushMessage(pattern: pattern, channel: channel, payload: payload).write(into: &buffer, version: version)
         return buffer
+    }
+}
+
+/// A published message on its way to one receiver, not yet formatted.
+struct PushMessage: Sendable {
+    /// The pattern that matched (`pmessage`), or nil (`message`).
+    var pattern: String?
+    var channel: String
+    var payload: ByteBuffer
+
+    /// Bytes it takes, about: for reserving a batch's buffer.
+    var estimatedSize: Int { self.payload.readableBytes + self.channel.utf8.count + (self.pattern?.utf8.count ?? 0) + 48 }
+
+    func write(into buffer: inout ByteBuffer, version: RESPVersion) {
+        if let pattern = self.pattern {
+            buffer.writeRESPPushHeader(4, version)
+            buffer.writeRESPBulkString("pmessage")
+            buffer.writeRESPBulkString(pattern)
+        } else {
+            buffer.writeRESPPushHeader(3, version)
+            buffer.writeRESPBulkString("message")
+        }
+        buffer.writeRESPBulkString(self.channel)
+        buffer.writeRESPBulkString(self.payload)
     }
 }
