@@ -43,10 +43,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// This handler's context, for replies that complete later on the event loop.
     private var context: ChannelHandlerContext?
     /// A flush is scheduled for the end of this event loop tick.
-    private var flushScheduled = false
     /// While subscribed: bytes handed to the socket and not yet written, and
     /// since when they have been over the soft limit.
-    private var unsent = 0
     private var overSoftLimitSince: NIODeadline?
 
     init(server: ServerContext, channel: any Channel) {
@@ -288,6 +286,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// A published message for this connection (on its event loop, between
     /// reads): it goes out now, or behind the replies that wait.
+    /// `PushTarget` hands over what arrived together as one batch, flushed at once.
     func push(_ message: ByteBuffer) {
         guard let context = self.context else { return }
         self.perform(self.machine.push(message), context: context)
@@ -299,8 +298,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func checkSubscriberLimits(context: ChannelHandlerContext) {
         let limit = self.server.configuration.pubsubOutputLimit
         guard self.machine.phase == .open, !self.state.subscriptions.isEmpty else { return }
-        var over = limit.hard > 0 && self.unsent > limit.hard
-        if limit.soft > 0 && self.unsent > limit.soft {
+        // What the socket has not taken yet (0 where the channel cannot say).
+        let unsent = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        var over = limit.hard > 0 && unsent > limit.hard
+        if limit.soft > 0 && unsent > limit.soft {
             let now = NIODeadline.now()
             let since = self.overSoftLimitSince ?? now
             self.overSoftLimitSince = since
@@ -313,7 +314,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.server.logger.warning(
             "Subscriber closed for overcoming of output buffer limits",
             metadata: [
-                "client_id": "\(self.state.id)", "address": "\(self.state.record.address)", "unsent_bytes": "\(self.unsent)",
+                "client_id": "\(self.state.id)", "address": "\(self.state.record.address)", "unsent_bytes": "\(unsent)",
                 "limit": "\(limit.description)",
             ])
         _ = self.machine.cutOff()  // nothing more goes out: closed here, with its own log line
@@ -327,35 +328,12 @@ final class ConnectionHandler: ChannelInboundHandler {
             switch action {
             case .write(let bytes):
                 self.batch.outputBytes += bytes.readableBytes
-                if self.state.subscriptions.isEmpty {
-                    context.write(Self.wrapOutboundOut(bytes), promise: nil)
-                } else {
-                    // A subscriber's unsent output is counted, against its limits.
-                    let count = bytes.readableBytes
-                    self.unsent += count
-                    let promise = context.eventLoop.makePromise(of: Void.self)
-                    let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-                    promise.futureResult.whenComplete { _ in loopBound.value.unsent -= count }
-                    context.write(Self.wrapOutboundOut(bytes), promise: promise)
-                }
+                context.write(Self.wrapOutboundOut(bytes), promise: nil)
                 self.unflushed = true
             case .flush:
                 if self.unflushed {
                     self.unflushed = false
                     context.flush()
-                }
-            case .flushSoon:
-                // Messages arriving together leave in one write.
-                guard !self.flushScheduled else { continue }
-                self.flushScheduled = true
-                let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-                context.eventLoop.execute {
-                    let handler = loopBound.value
-                    handler.flushScheduled = false
-                    if handler.unflushed, let context = handler.context {
-                        handler.unflushed = false
-                        context.flush()
-                    }
                 }
             case .closeAfterWrites:
                 let channel = context.channel

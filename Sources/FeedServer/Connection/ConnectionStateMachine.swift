@@ -24,9 +24,6 @@ struct ConnectionStateMachine {
         /// Hands bytes to the channel (not flushed).
         case write(ByteBuffer)
         case flush
-        /// Flushes at the end of this event loop tick (pushed messages
-        /// arriving together leave in one write).
-        case flushSoon
         /// Closes once everything handed to the channel has been written.
         case closeAfterWrites
         /// Closes at once.
@@ -194,7 +191,8 @@ struct ConnectionStateMachine {
     /// A published message: it goes now, or behind the replies that wait.
     mutating func push(_ message: ByteBuffer) -> [Action] {
         guard self.phase == .open || self.phase == .closing else { return [] }
-        if self.queue.isEmpty { return [.write(message), .flushSoon] }
+        // Messages that arrived together come as one (PushTarget batches them).
+        if self.queue.isEmpty { return [.write(message), .flush] }
         self.queue.append((nil, message))
         self.heldBytes += message.readableBytes
         if self.heldBytes > self.outputLimit { return self.cutOff() }
