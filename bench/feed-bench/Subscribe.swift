@@ -77,8 +77,16 @@ struct Subscribe: AsyncParsableCommand {
         }
         var posted: [PostedRecord] = []
         for poster in posters { posted += try await poster.get() }
-        // Messages still on their way get a moment.
-        try await Task.sleep(nanoseconds: 1_000_000_000)
+        // Messages still on their way: wait until all arrived, or none did for a second.
+        let expected = posted.reduce(0) { $0 + audience[$1.author] }
+        var arrived = -1
+        for _ in 0..<240 {
+            var now = 0
+            for subscriber in subscribers { now += try await subscriber.arrivedCount() }
+            if now >= expected || now == arrived { break }
+            arrived = now
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+        }
         var arrivals: [[Arrival]] = []
         var closedEarly = 0
         for subscriber in subscribers {
@@ -281,6 +289,12 @@ struct SubscriberRef: Sendable {
             handler.value.arrivals = []
             return (arrivals, handler.value.closed)
         }.get()
+    }
+
+    /// Messages arrived since the last take.
+    func arrivedCount() async throws -> Int {
+        let handler = self.handler
+        return try await self.channel.eventLoop.submit { handler.value.arrivals.count }.get()
     }
 
     /// From now on the subscriber reads and counts bytes, nothing more.
