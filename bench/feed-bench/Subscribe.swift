@@ -27,32 +27,43 @@ struct Subscribe: AsyncParsableCommand {
     @Option(help: "Bytes per post body.") var bodyBytes = 110
     @Option(help: "Seed of the follow graph and the posts.") var seed: UInt64 = 11
     @Flag(help: "Print the report as JSON.") var json = false
+    @Flag(
+        help:
+            "The ceiling: drive a stock redis-server instead, each post being one PUBLISH of the same JSON to each subscribed follower's channel, pipelined (one posting connection; no throughput phases)."
+    )
+    var redisPublish = false
 
     func run() async throws {
         guard self.subscribers > 0, self.follows > 0, self.authors >= self.follows, self.rate > 0, self.duration > 0 else {
             throw ValidationError("--subscribers, --follows, --rate and --duration must be positive; --authors at least --follows")
         }
         let target = self.target.target()
+        let postConnections = self.redisPublish ? 1 : self.postConnections  // one keeps PUBLISH order = post order
+        let throughputSeconds = self.redisPublish ? 0 : self.throughputSeconds
         var report = SubscribeReport(
             subscribers: self.subscribers, follows: self.follows, authors: self.authors, rate: self.rate, seconds: self.duration)
 
         // The graph: each subscriber's user follows `follows` distinct authors.
         var generator = SplitMix(seed: self.seed)
         var audience = [Int](repeating: 0, count: self.authors)
+        var fanout = [[Int]](repeating: [], count: self.authors)
         var commands: [[String]] = []
         for subscriber in 0..<self.subscribers {
             var chosen = Set<Int>()
             while chosen.count < self.follows { chosen.insert(Int(generator.next() % UInt64(self.authors))) }
             for author in chosen {
                 audience[author] += 1
+                fanout[author].append(subscriber)
                 commands.append(["FEED.FOLLOW", Self.subscriberName(subscriber), SocialGraph.name(author)])
             }
         }
-        let loaded = try await target.run(split(commands, into: 8).map(CommandListScript.init), window: 1000)
-        if let error = loaded.compactMap(\.firstError).first { throw BenchError("setup failed: \(error)") }
-        progress("followed: \(commands.count) follows")
+        if !self.redisPublish {
+            let loaded = try await target.run(split(commands, into: 8).map(CommandListScript.init), window: 1000)
+            if let error = loaded.compactMap(\.firstError).first { throw BenchError("setup failed: \(error)") }
+            progress("followed: \(commands.count) follows")
+        }
 
-        if self.throughputSeconds > 0 {
+        if throughputSeconds > 0 {
             report.postsPerSecondWithout = try await self.closedLoopPosts(target)
             progress(String(format: "FEED.POST without subscribers: %.0f/s", report.postsPerSecondWithout!))
         }
@@ -67,12 +78,13 @@ struct Subscribe: AsyncParsableCommand {
         // The delivery phase: posts at a fixed rate from a few connections.
         let start = NIODeadline.now().uptimeNanoseconds + 50_000_000
         let stop = start + UInt64(self.duration * 1e9)
-        let interval = UInt64(Double(self.postConnections) / self.rate * 1e9)
+        let interval = UInt64(Double(postConnections) / self.rate * 1e9)
         var posters: [EventLoopFuture<[PostedRecord]>] = []
-        for index in 0..<self.postConnections {
+        for index in 0..<postConnections {
             let plan = PostPlan(
                 authors: self.authors, bodyBytes: self.bodyBytes, seed: self.seed &+ UInt64(index) &* 7919, start: start,
-                stop: stop, interval: interval, offset: interval * UInt64(index) / UInt64(self.postConnections))
+                stop: stop, interval: interval, offset: interval * UInt64(index) / UInt64(postConnections),
+                fanout: self.redisPublish ? fanout : nil)
             posters.append(try await target.connect { PosterHandler(plan: plan, done: $0) })
         }
         var posted: [PostedRecord] = []
@@ -97,7 +109,7 @@ struct Subscribe: AsyncParsableCommand {
         report.measure(posted: posted, arrivals: arrivals, audience: audience, closedEarly: closedEarly)
         progress("delivery phase done")
 
-        if self.throughputSeconds > 0 {
+        if throughputSeconds > 0 {
             // The subscribers go on reading everything, without timing it, so
             // the load tool's CPU goes to posting (the two share the machine).
             for subscriber in subscribers { try await subscriber.countOnly() }
@@ -181,6 +193,8 @@ struct PostPlan: Sendable {
     var stop: UInt64
     var interval: UInt64
     var offset: UInt64
+    /// Redis mode: the subscribers following each author, one PUBLISH each.
+    var fanout: [[Int]]?
 }
 
 /// Posts on schedule (open loop) and notes each reply's id and time.
@@ -192,7 +206,9 @@ final class PosterHandler: ChannelInboundHandler {
     private let done: EventLoopPromise<[PostedRecord]>
     private var generator: SplitMix
     private var sent = 0
-    private var pending: [Int] = []  // authors of the posts awaiting replies, in order
+    /// Posts awaiting replies, in order: author, id (Redis mode), replies still due.
+    private var pending: [(author: Int, id: UInt64, replies: Int)] = []
+    private var lastID: UInt64 = 0
     private var pendingHead = 0
     private var records: [PostedRecord] = []
     private var buffer = ByteBuffer()
@@ -229,9 +245,27 @@ final class PosterHandler: ChannelInboundHandler {
         guard !self.finished else { return }
         let author = Int(self.generator.next() % UInt64(self.plan.authors))
         var out = context.channel.allocator.buffer(capacity: 200)
-        RESPValue.encodeCommand(["FEED.POST", SocialGraph.name(author), self.body], into: &out)
-        self.pending.append(author)
         self.sent += 1
+        if let fanout = self.plan.fanout {
+            // What feed-server would publish, as a fan-out worker would publish it to Redis.
+            let now = NIODeadline.now().uptimeNanoseconds
+            let id = max(self.lastID + 1, now)
+            self.lastID = id
+            let payload =
+                #"{"event":"post","id":""# + String(id) + #"","author":""# + SocialGraph.name(author) + #"","ts":"#
+                + String(Int64(Date().timeIntervalSince1970 * 1000)) + #","body":""# + self.body + #""}"#
+            for subscriber in fanout[author] {
+                RESPValue.encodeCommand(["PUBLISH", "feed:" + Subscribe.subscriberName(subscriber), payload], into: &out)
+            }
+            guard !fanout[author].isEmpty else {
+                self.records.append(PostedRecord(id: id, author: author, repliedAt: now))
+                return self.schedule(context: context)
+            }
+            self.pending.append((author, id, fanout[author].count))
+        } else {
+            RESPValue.encodeCommand(["FEED.POST", SocialGraph.name(author), self.body], into: &out)
+            self.pending.append((author, 0, 1))
+        }
         context.writeAndFlush(Self.wrapOutboundOut(out), promise: nil)
         self.schedule(context: context)
     }
@@ -243,7 +277,16 @@ final class PosterHandler: ChannelInboundHandler {
         do {
             while let value = try self.decoder.next(&self.buffer) {
                 guard self.pendingHead < self.pending.count else { break }
-                let author = self.pending[self.pendingHead]
+                if self.plan.fanout != nil {
+                    guard case .integer = value else { return self.fail(context: context, BenchError("PUBLISH failed: \(value)")) }
+                    self.pending[self.pendingHead].replies -= 1
+                    guard self.pending[self.pendingHead].replies == 0 else { continue }
+                    let post = self.pending[self.pendingHead]
+                    self.pendingHead += 1
+                    self.records.append(PostedRecord(id: post.id, author: post.author, repliedAt: now))
+                    continue
+                }
+                let author = self.pending[self.pendingHead].author
                 self.pendingHead += 1
                 guard let id = value.postID else {
                     return self.fail(context: context, BenchError("FEED.POST failed: \(value)"))
