@@ -143,7 +143,12 @@ def test_stream_carries_the_feed_with_post_ids(events_server):
     assert deleted["data"] == {"event": "delete", "id": first}
     assert "id" not in deleted  # a delete does not move the browser's last id
     assert stream.nothing_within(0.5)  # carol's post never came
+    assert client.info("clients")["connected_event_streams"] == 1
     stream.close()
+    deadline = time.time() + 5
+    while client.info("clients")["connected_event_streams"] != 0 and time.time() < deadline:
+        time.sleep(0.05)
+    assert client.info("clients")["connected_event_streams"] == 0
 
 
 def test_celebrity_posts_reach_the_stream_at_post_time(start_server):

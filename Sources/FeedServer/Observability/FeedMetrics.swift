@@ -154,6 +154,8 @@ final class FeedMetrics: Sendable {
             self.counter("feed_store_faults_total", total: counters.storeFaults, in: &sampled)
             // Clients and traffic.
             self.gauge("feed_connected_clients", clients.count, in: &sampled)
+            self.gauge("feed_event_streams", server.eventStreams.count.load(ordering: .relaxed), in: &sampled)
+            self.gauge("feed_pubsub_channels", server.pubsub.channelCount, in: &sampled)
             self.counter("feed_connections_received_total", total: stats.connectionsReceived.load(ordering: .relaxed), in: &sampled)
             self.counter("feed_rejected_connections_total", total: stats.rejectedConnections.load(ordering: .relaxed), in: &sampled)
             self.counter("feed_protocol_errors_total", total: stats.protocolErrors.load(ordering: .relaxed), in: &sampled)
@@ -232,6 +234,8 @@ final class FeedMetrics: Sendable {
         "feed_store_faults_total": "Commands that fetched a post, its likers or a count from PostgreSQL first.",
         "process_resident_memory_bytes": "Resident set size of the process.",
         "feed_connected_clients": "Clients connected.",
+        "feed_event_streams": "Browser event streams open (--events-port).",
+        "feed_pubsub_channels": "Pub/sub channels with at least one subscriber.",
         "feed_connections_received_total": "Connections accepted.",
         "feed_rejected_connections_total": "Connections refused (maxclients, protected mode).",
         "feed_protocol_errors_total": "Requests that could not be framed; the connection was closed.",

@@ -110,6 +110,8 @@ struct InfoReport {
             ("blocked_clients", "0"),
             ("tracking_clients", "0"),
             ("clients_in_timeout_table", "0"),
+            // Browser event streams (--events-port), not RESP clients.
+            ("connected_event_streams", String(self.server.eventStreams.count.load(ordering: .relaxed))),
         ]
     }
 
