@@ -61,8 +61,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let target = PushTarget(
-            clientID: self.state.id, outbox: self.server.pubsub.outbox(for: context.eventLoop), version: self.state.reply.version)
+        let target = PushTarget(clientID: self.state.id, eventLoop: context.eventLoop, version: self.state.reply.version)
         target.attach(self)
         self.state.pushTarget = target
     }

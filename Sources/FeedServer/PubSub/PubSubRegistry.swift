@@ -13,8 +13,6 @@ final class PubSubRegistry: Sendable {
     }
 
     private let state = Mutex(State())
-    /// One outbox per event loop, made with the first connection there.
-    private let outboxes = Mutex<[ObjectIdentifier: LoopOutbox]>([:])
     /// Subscriptions to channels and patterns, readable without the lock:
     /// with none, publishing costs one atomic load.
     let subscriptionCount = Atomic<Int>(0)
@@ -23,16 +21,6 @@ final class PubSubRegistry: Sendable {
     let feedListenersVersion = Atomic<Int>(0)
     /// Pattern subscriptions (any could match a feed channel).
     private let patternSubscriptions = Atomic<Int>(0)
-
-    /// The outbox of `eventLoop`'s connections.
-    func outbox(for eventLoop: any EventLoop) -> LoopOutbox {
-        self.outboxes.withLock { outboxes in
-            if let outbox = outboxes[ObjectIdentifier(eventLoop)] { return outbox }
-            let outbox = LoopOutbox(eventLoop: eventLoop)
-            outboxes[ObjectIdentifier(eventLoop)] = outbox
-            return outbox
-        }
-    }
 
     func subscribe(_ target: PushTarget, channel: String) {
         self.state.withLock { $0.channels[channel, default: [:]][target.clientID] = target }

@@ -12,15 +12,14 @@ final class PushTarget: Sendable {
     /// The protocol the connection speaks, so messages come in its shape.
     private let version: Atomic<Int>
     private let handler: NIOLoopBoundBox<ConnectionHandler?>
-    /// The hop to the connection's loop, shared by the connections there.
-    private let outbox: LoopOutbox
+    /// Messages on their way to the loop, and whether a hop there is queued.
+    private let pending = Mutex<(messages: [PushMessage], scheduled: Bool)>(([], false))
 
-    init(clientID: Int64, outbox: LoopOutbox, version: RESPVersion) {
+    init(clientID: Int64, eventLoop: any EventLoop, version: RESPVersion) {
         self.clientID = clientID
-        self.eventLoop = outbox.eventLoop
-        self.outbox = outbox
+        self.eventLoop = eventLoop
         self.version = Atomic(version.rawValue)
-        self.handler = NIOLoopBoundBox(nil, eventLoop: outbox.eventLoop)
+        self.handler = NIOLoopBoundBox(nil, eventLoop: eventLoop)
     }
 
     var protocolVersion: RESPVersion {
@@ -33,20 +32,32 @@ final class PushTarget: Sendable {
         self.handler.value = handler
     }
 
-    /// Hands a message to the connection, from any thread, through its
-    /// loop's outbox: messages that arrive together leave together.
+    /// Hands a message to the connection, from any thread. Always through
+    /// the event loop's queue, even from that loop: a message delivered in
+    /// place would overtake those another thread queued there before it.
+    /// Messages that arrive while a hop is queued ride along with it: they
+    /// are formatted there, in the connection's protocol, into one buffer
+    /// that leaves in one write.
     func deliver(_ message: PushMessage) {
-        self.outbox.post(message, to: self)
-    }
-
-    /// On the loop: formats a batch in the connection's protocol into one
-    /// buffer, which leaves in one write.
-    func write(_ messages: [PushMessage]) {
-        guard let handler = self.handler.value else { return }
-        let version = self.protocolVersion
-        var batch = ByteBuffer()
-        batch.reserveCapacity(messages.reduce(0) { $0 + $1.estimatedSize })
-        for message in messages { message.write(into: &batch, version: version) }
-        handler.push(batch)
+        let schedule = self.pending.withLock { pending -> Bool in
+            pending.messages.append(message)
+            guard !pending.scheduled else { return false }
+            pending.scheduled = true
+            return true
+        }
+        guard schedule else { return }
+        self.eventLoop.execute {
+            let messages = self.pending.withLock { pending -> [PushMessage] in
+                pending.scheduled = false
+                defer { pending.messages = [] }
+                return pending.messages
+            }
+            guard let handler = self.handler.value else { return }
+            let version = self.protocolVersion
+            var batch = ByteBuffer()
+            batch.reserveCapacity(messages.reduce(0) { $0 + $1.estimatedSize })
+            for message in messages { message.write(into: &batch, version: version) }
+            handler.push(batch)
+        }
     }
 }
