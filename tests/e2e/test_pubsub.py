@@ -165,6 +165,34 @@ def test_feed_channels_get_every_entry_pushed_or_pulled_and_own_posts(start_serv
     assert events(pubsub, 1, timeout=0.5) == []
 
 
+def test_feed_events_reach_patterns_and_posts_channels_alone(server):
+    """Whoever listens gets the feed's events, whatever else is subscribed:
+    a pattern over every feed, an author's posts channel by itself, and
+    unrelated channels beside them."""
+    client = server.client(decode_responses=True)
+    client.execute_command("FEED.FOLLOW", "bob", "alice")
+    unrelated = listen(server, "news")
+    quiet = client.execute_command("FEED.POST", "alice", "nobody listens to feeds yet")
+    posts = listen(server, "posts:alice")
+    only_posts = client.execute_command("FEED.POST", "alice", "to the posts channel")
+    assert [(channel, event["id"]) for channel, event in events(posts, 1)] == [("posts:alice", only_posts)]
+    pattern = server.client(decode_responses=True).pubsub(ignore_subscribe_messages=True)
+    pattern.psubscribe("feed:*")
+    deadline = time.time() + 5
+    while client.execute_command("PUBSUB", "NUMPAT") == 0 and time.time() < deadline:
+        time.sleep(0.02)
+    seen = client.execute_command("FEED.POST", "alice", "to every feed")
+    got = []
+    deadline = time.time() + 10
+    while len(got) < 2 and time.time() < deadline:
+        message = pattern.get_message(timeout=0.5)
+        if message:
+            got.append((message["pattern"], message["channel"], json.loads(message["data"])["id"]))
+    assert sorted(got) == [("feed:*", "feed:alice", seen), ("feed:*", "feed:bob", seen)]
+    assert quiet not in [event["id"] for _, event in events(posts, 1, timeout=0.3)]
+    assert unrelated.get_message(timeout=0.3) is None
+
+
 def test_deletes_reach_those_who_could_have_seen_the_post(server):
     client = server.client(decode_responses=True)
     client.execute_command("FEED.FOLLOW", "bob", "alice")

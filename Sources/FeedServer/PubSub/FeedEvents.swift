@@ -37,7 +37,7 @@ final class FeedEvents: Sendable {
 
     /// Whether anyone listens at all (checked before finding recipients).
     var isListenedTo: Bool {
-        self.pubsub.subscriptionCount.load(ordering: .relaxed) > 0 || self.streams.count.load(ordering: .relaxed) > 0
+        self.pubsub.mayListenToFeeds || self.streams.count.load(ordering: .relaxed) > 0
     }
 
     /// The users whose feed may be listened to (a `feed:` channel or an
@@ -64,6 +64,7 @@ final class FeedEvents: Sendable {
         guard self.isListenedTo else { return }
         let recipients =
             self.feedListeners().map { engine.feedRecipients(of: author, among: $0) } ?? engine.allFeedRecipients(of: author)
+        guard !recipients.isEmpty || self.pubsub.mayListenToPosts else { return }  // nobody to tell
         self.outbox.withLock { $0.events.append(.post(id: id, author: author, body: body, recipients: recipients)) }
     }
 
@@ -72,6 +73,7 @@ final class FeedEvents: Sendable {
         guard self.isListenedTo else { return }
         let recipients =
             self.feedListeners().map { engine.feedRecipients(of: author, among: $0) } ?? engine.allFeedRecipients(of: author)
+        guard !recipients.isEmpty || self.pubsub.mayListenToPosts else { return }
         self.outbox.withLock { $0.events.append(.delete(id: id, author: author, recipients: recipients)) }
     }
 
@@ -99,7 +101,7 @@ final class FeedEvents: Sendable {
                 self.pubsub.publish(channel: "feed:" + user, payload: payload)
                 self.publishToStreams(user: user, frame: &frame, postID: id) { EventStreamFrame.post(id: id, payload: payload) }
             }
-            self.pubsub.publish(channel: "posts:" + author, payload: payload)
+            if self.pubsub.mayListenToPosts { self.pubsub.publish(channel: "posts:" + author, payload: payload) }
         case .delete(let id, let author, let recipients):
             let payload = Self.deletePayload(id: id)
             var frame: ByteBuffer?
@@ -107,7 +109,7 @@ final class FeedEvents: Sendable {
                 self.pubsub.publish(channel: "feed:" + user, payload: payload)
                 self.publishToStreams(user: user, frame: &frame, postID: nil) { EventStreamFrame.event(payload: payload) }
             }
-            self.pubsub.publish(channel: "posts:" + author, payload: payload)
+            if self.pubsub.mayListenToPosts { self.pubsub.publish(channel: "posts:" + author, payload: payload) }
         }
     }
 

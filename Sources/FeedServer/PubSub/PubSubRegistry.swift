@@ -21,11 +21,18 @@ final class PubSubRegistry: Sendable {
     let feedListenersVersion = Atomic<Int>(0)
     /// Pattern subscriptions (any could match a feed channel).
     private let patternSubscriptions = Atomic<Int>(0)
+    /// Subscriptions to `posts:` channels, and to `feed:` channels.
+    private let postsChannelSubscriptions = Atomic<Int>(0)
+    private let feedChannelSubscriptions = Atomic<Int>(0)
 
     func subscribe(_ target: PushTarget, channel: String) {
         self.state.withLock { $0.channels[channel, default: [:]][target.clientID] = target }
         self.subscriptionCount.add(1, ordering: .relaxed)
-        if channel.hasPrefix("feed:") { self.feedListenersVersion.add(1, ordering: .releasing) }
+        if channel.hasPrefix("feed:") {
+            self.feedChannelSubscriptions.add(1, ordering: .relaxed)
+            self.feedListenersVersion.add(1, ordering: .releasing)
+        }
+        if channel.hasPrefix("posts:") { self.postsChannelSubscriptions.add(1, ordering: .relaxed) }
     }
 
     func unsubscribe(_ target: PushTarget, channel: String) {
@@ -36,7 +43,11 @@ final class PubSubRegistry: Sendable {
         }
         if removed {
             self.subscriptionCount.subtract(1, ordering: .relaxed)
-            if channel.hasPrefix("feed:") { self.feedListenersVersion.add(1, ordering: .releasing) }
+            if channel.hasPrefix("feed:") {
+                self.feedChannelSubscriptions.subtract(1, ordering: .relaxed)
+                self.feedListenersVersion.add(1, ordering: .releasing)
+            }
+            if channel.hasPrefix("posts:") { self.postsChannelSubscriptions.subtract(1, ordering: .relaxed) }
         }
     }
 
@@ -108,6 +119,18 @@ final class PubSubRegistry: Sendable {
 
     /// Whether any pattern subscription exists (patterns can match any feed channel).
     var hasPatterns: Bool { self.patternSubscriptions.load(ordering: .relaxed) > 0 }
+
+    /// Whether any feed channel (`feed:` or `posts:`) may have a listener:
+    /// subscriptions to other channels cost a post nothing.
+    var mayListenToFeeds: Bool {
+        self.feedChannelSubscriptions.load(ordering: .relaxed) > 0 || self.mayListenToPosts
+    }
+
+    /// Whether an author's `posts:` channel may have a listener (some
+    /// `posts:` channel or any pattern does).
+    var mayListenToPosts: Bool {
+        self.postsChannelSubscriptions.load(ordering: .relaxed) > 0 || self.hasPatterns
+    }
 
     // MARK: PUBSUB
 
