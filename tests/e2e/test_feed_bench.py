@@ -123,3 +123,17 @@ def test_redis_lua_baseline_behaves_like_the_feed(lua_redis):
     assert report["kinds"]["read"]["requests"] > 10
     result = json.loads(bench("celebrity", "--port", port, "--dialect", "redis-lua", "--followers", 300, "--json").stdout)
     assert result["read_passes"] >= 1
+
+
+def test_subscribe_counts_every_message_against_the_server_and_redis(server):
+    args = ["subscribe", "--subscribers", 20, "--follows", 5, "--authors", 40, "--rate", 200, "--duration", 1,
+            "--throughput-seconds", 0.5, "-c", 2, "-P", 4, "--json"]
+    report = json.loads(bench(*args, "--port", server.port).stdout)
+    assert report["posts"] >= 190 and report["lost"] == 0 and report["repeated"] == 0 and report["outOfOrder"] == 0
+    assert report["delivered"] == report["expectedMessages"] > 0
+    assert 0 < report["latency"]["p50"] <= report["latency"]["p99"] <= report["latency"]["max"]
+    assert report["postsPerSecondWithout"] > 0 and report["postsPerSecondWith"] > 0
+    # The same messages through a stock redis-server (the ceiling mode), counted the same way.
+    with stock_redis("redis-subscribe-") as port:
+        ceiling = json.loads(bench(*args, "--port", port, "--redis-publish").stdout)
+    assert ceiling["lost"] == 0 and ceiling["delivered"] == ceiling["expectedMessages"] > 0
