@@ -5,6 +5,10 @@ struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     init(seed: UInt64) { self.state = seed &+ 0x9E37_79B9_7F4A_7C15 }
 
+    /// Starts from a raw state rather than a seed (the subscribe workload's
+    /// streams, which start one step earlier than `init(seed:)`'s).
+    init(state: UInt64) { self.state = state }
+
     mutating func next() -> UInt64 {
         self.state &+= 0x9E37_79B9_7F4A_7C15
         var z = self.state

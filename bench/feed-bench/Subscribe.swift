@@ -44,7 +44,7 @@ struct Subscribe: AsyncParsableCommand {
             subscribers: self.subscribers, follows: self.follows, authors: self.authors, rate: self.rate, seconds: self.duration)
 
         // The graph: each subscriber's user follows `follows` distinct authors.
-        var generator = SplitMix(seed: self.seed)
+        var generator = SeededGenerator(state: self.seed)
         var audience = [Int](repeating: 0, count: self.authors)
         var fanout = [[Int]](repeating: [], count: self.authors)
         var commands: [[String]] = []
@@ -159,19 +159,6 @@ private func progress(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
-/// A small, fast, seeded generator (the graph and the posts repeat per seed).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { self.state = seed }
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A message's post id and when it arrived (uptime nanoseconds).
 struct Arrival: Sendable {
     var post: UInt64
@@ -204,7 +191,7 @@ final class PosterHandler: ChannelInboundHandler {
 
     private let plan: PostPlan
     private let done: EventLoopPromise<[PostedRecord]>
-    private var generator: SplitMix
+    private var generator: SeededGenerator
     private var sent = 0
     /// Posts awaiting replies, in order: author, id (Redis mode), replies still due.
     private var pending: [(author: Int, id: UInt64, replies: Int)] = []
@@ -219,7 +206,7 @@ final class PosterHandler: ChannelInboundHandler {
     init(plan: PostPlan, done: EventLoopPromise<[PostedRecord]>) {
         self.plan = plan
         self.done = done
-        self.generator = SplitMix(seed: plan.seed)
+        self.generator = SeededGenerator(state: plan.seed)
         self.body = String(repeating: "x", count: plan.bodyBytes)
     }
 
@@ -340,7 +327,7 @@ struct SubscriberRef: Sendable {
         return try await self.channel.eventLoop.submit { handler.value.arrivals.count }.get()
     }
 
-    /// From now on the subscriber reads and counts bytes, nothing more.
+    /// From now on the subscriber reads and drops what arrives, nothing more.
     func countOnly() async throws {
         let handler = self.handler
         try await self.channel.eventLoop.submit { handler.value.countingOnly = true }.get()
@@ -360,7 +347,6 @@ final class SubscriberHandler: ChannelInboundHandler {
     var arrivals: [Arrival] = []
     var closed = false
     var countingOnly = false
-    var bytesCounted = 0
     private var buffer = ByteBuffer()
     private var confirmed: EventLoopPromise<Void>?
 
@@ -395,10 +381,7 @@ final class SubscriberHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = Self.unwrapInboundIn(data)
-        if self.countingOnly {
-            self.bytesCounted += incoming.readableBytes
-            return
-        }
+        if self.countingOnly { return }  // read, and dropped
         self.buffer.writeBuffer(&incoming)
         let now = NIODeadline.now().uptimeNanoseconds
         while true {
@@ -509,9 +492,5 @@ struct SubscribeReport: Codable, Sendable {
         return lines.joined(separator: "\n")
     }
 
-    func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+    func json() throws -> String { try prettyJSON(self) }
 }

@@ -130,3 +130,21 @@ public struct PubSubOutputLimit: Sendable, Equatable {
 
     public var description: String { "\(self.hard) \(self.soft) \(self.seconds)" }
 }
+
+/// One receiver's standing against its `PubSubOutputLimit`: over the hard
+/// limit at once, or over the soft one for longer than it allows.
+struct OutputLimitWatch {
+    private var overSoftLimitSince: NIODeadline?
+
+    mutating func isExceeded(unsent: Int, _ limit: PubSubOutputLimit, now: NIODeadline = .now()) -> Bool {
+        var over = limit.hard > 0 && unsent > limit.hard
+        if limit.soft > 0 && unsent > limit.soft {
+            let since = self.overSoftLimitSince ?? now
+            self.overSoftLimitSince = since
+            if now - since >= .seconds(Int64(limit.seconds)) { over = true }
+        } else {
+            self.overSoftLimitSince = nil
+        }
+        return over
+    }
+}

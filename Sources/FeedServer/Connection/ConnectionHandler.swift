@@ -42,10 +42,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var registered = false
     /// This handler's context, for replies that complete later on the event loop.
     private var context: ChannelHandlerContext?
-    /// A flush is scheduled for the end of this event loop tick.
-    /// While subscribed: bytes handed to the socket and not yet written, and
-    /// since when they have been over the soft limit.
-    private var overSoftLimitSince: NIODeadline?
+    /// While subscribed: how its unsent output stands against the pubsub limits.
+    private var outputLimit = OutputLimitWatch()
 
     init(server: ServerContext, channel: any Channel) {
         self.server = server
@@ -300,16 +298,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard self.machine.phase == .open, !self.state.subscriptions.isEmpty else { return }
         // What the socket has not taken yet (0 where the channel cannot say).
         let unsent = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        var over = limit.hard > 0 && unsent > limit.hard
-        if limit.soft > 0 && unsent > limit.soft {
-            let now = NIODeadline.now()
-            let since = self.overSoftLimitSince ?? now
-            self.overSoftLimitSince = since
-            if now - since >= .seconds(Int64(limit.seconds)) { over = true }
-        } else {
-            self.overSoftLimitSince = nil
-        }
-        guard over else { return }
+        guard self.outputLimit.isExceeded(unsent: unsent, limit) else { return }
         self.server.stats.outputLimitDisconnections.add(1, ordering: .relaxed)
         self.server.logger.warning(
             "Subscriber closed for overcoming of output buffer limits",

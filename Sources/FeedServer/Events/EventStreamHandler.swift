@@ -42,9 +42,9 @@ final class EventStreamHandler: ChannelInboundHandler {
     private var held: [(frame: ByteBuffer, postID: UInt64?)] = []
     /// Posts at or below this id have been sent (or the browser had them).
     private var through: UInt64 = 0
-    /// Bytes written but not yet taken by the socket, and held events'.
-    private var unsent = 0
-    private var overSoftLimitSince: NIODeadline?
+    /// Bytes of the held events (the socket's own are read from the channel).
+    private var heldBytes = 0
+    private var outputLimit = OutputLimitWatch()
     private var keepAlive: RepeatedTask?
 
     init(server: ServerContext) {
@@ -199,18 +199,19 @@ final class EventStreamHandler: ChannelInboundHandler {
                     "Event stream replay failed; closing it", metadata: ["user": "\(user)", "error": "\(error)"])
                 context.close(promise: nil)
             case .success(let entries):
-                var last: EventLoopFuture<Void>?
+                var written = context.eventLoop.makeSucceededVoidFuture()
                 for entry in entries {
                     guard let body = entry.body else { continue }  // deleted meanwhile
                     let payload = FeedEvents.postPayload(id: entry.id, author: entry.author, body: body)
-                    last = handler.send(EventStreamFrame.post(id: entry.id, payload: payload))
+                    written = context.writeAndFlush(
+                        Self.wrapOutboundOut(.body(.byteBuffer(EventStreamFrame.post(id: entry.id, payload: payload)))))
                     handler.through = max(handler.through, entry.id)
                 }
                 guard entries.count == Self.replayPage, let next = entries.last?.id else {
                     return handler.replayed()
                 }
-                let pacing = last ?? context.eventLoop.makeSucceededVoidFuture()
-                pacing.whenComplete { _ in
+                // The next page once the socket has taken this one.
+                written.whenComplete { _ in
                     let handler = loopBound.value
                     guard handler.phase == .replaying, let context = handler.context else { return }
                     handler.replay(after: next, context: context)
@@ -223,10 +224,8 @@ final class EventStreamHandler: ChannelInboundHandler {
         self.phase = .streaming
         let held = self.held
         self.held = []
-        for event in held {
-            self.unsent -= event.frame.readableBytes
-            self.live(event.frame, postID: event.postID)
-        }
+        self.heldBytes = 0
+        for event in held { self.live(event.frame, postID: event.postID) }
     }
 
     /// A live event for this stream (on its event loop).
@@ -236,7 +235,7 @@ final class EventStreamHandler: ChannelInboundHandler {
             return
         case .replaying:
             self.held.append((frame, postID))
-            self.unsent += frame.readableBytes
+            self.heldBytes += frame.readableBytes
             self.checkLimits()
         case .streaming:
             if let postID {
@@ -248,36 +247,23 @@ final class EventStreamHandler: ChannelInboundHandler {
         }
     }
 
-    @discardableResult
-    private func send(_ frame: ByteBuffer) -> EventLoopFuture<Void>? {
-        guard let context = self.context, self.phase != .closed else { return nil }
-        let count = frame.readableBytes
-        self.unsent += count
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        promise.futureResult.whenComplete { _ in loopBound.value.unsent -= count }
-        context.writeAndFlush(Self.wrapOutboundOut(.body(.byteBuffer(frame))), promise: promise)
-        return promise.futureResult
+    private func send(_ frame: ByteBuffer) {
+        guard let context = self.context, self.phase != .closed else { return }
+        context.writeAndFlush(Self.wrapOutboundOut(.body(.byteBuffer(frame))), promise: nil)
     }
 
     /// The pubsub output limits apply to streams too: a browser that stops
     /// reading is closed with one log line, and reconnects where it left off.
     private func checkLimits() {
+        guard let context = self.context else { return }
         let limit = self.server.configuration.pubsubOutputLimit
-        var over = limit.hard > 0 && self.unsent > limit.hard
-        if limit.soft > 0 && self.unsent > limit.soft {
-            let now = NIODeadline.now()
-            let since = self.overSoftLimitSince ?? now
-            self.overSoftLimitSince = since
-            if now - since >= .seconds(Int64(limit.seconds)) { over = true }
-        } else {
-            self.overSoftLimitSince = nil
-        }
-        guard over, let context = self.context else { return }
+        // What the socket has not taken yet (0 where the channel cannot say), and what waits for the replay.
+        let unsent = ((try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0) + self.heldBytes
+        guard self.outputLimit.isExceeded(unsent: unsent, limit) else { return }
         self.server.stats.outputLimitDisconnections.add(1, ordering: .relaxed)
         self.server.logger.warning(
             "Event stream closed for overcoming of output buffer limits",
-            metadata: ["user": "\(self.user)", "unsent_bytes": "\(self.unsent)", "limit": "\(limit.description)"])
+            metadata: ["user": "\(self.user)", "unsent_bytes": "\(unsent)", "limit": "\(limit.description)"])
         self.finish()
         context.close(promise: nil)
     }

@@ -16,33 +16,15 @@ final class EventStreamService: Service, Sendable {
         self.group = group
     }
 
-    struct BindFailed: Error, CustomStringConvertible {
-        let description: String
-    }
-
     func run() async throws {
         // Streams replay from the store, so they open once start-up has loaded it.
         try await self.context.persistence?.ready.wait()
         let configuration = self.context.configuration
         let context = self.context
-        let bootstrap = ServerBootstrap(group: self.group)
-            .serverChannelOption(.backlog, value: 511)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(EventStreamHandler(server: context))
-                }
-            }
-        let listener: any Channel
-        do {
-            listener = try await bootstrap.bind(host: configuration.bindAddress, port: configuration.eventsPort).get()
-        } catch {
-            throw BindFailed(
-                description: "cannot serve event streams on \(configuration.bindAddress):\(configuration.eventsPort) (\(error)); "
-                    + "--events-port picks another port, 0 turns event streams off")
-        }
+        let listener = try await HTTPListener.bind(
+            group: self.group, host: configuration.bindAddress, port: configuration.eventsPort, backlog: 511,
+            serving: "event streams", flag: "--events-port"
+        ) { EventStreamHandler(server: context) }
         self.context.logger.notice(
             "Serving event streams on http://\(configuration.bindAddress):\(listener.localAddress?.port ?? configuration.eventsPort)/events/<user>?token=…"
         )

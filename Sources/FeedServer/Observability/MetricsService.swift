@@ -15,30 +15,13 @@ final class MetricsService: Service, Sendable {
         self.group = group
     }
 
-    struct BindFailed: Error, CustomStringConvertible {
-        let description: String
-    }
-
     func run() async throws {
         let configuration = self.context.configuration
         let context = self.context
-        let bootstrap = ServerBootstrap(group: self.group)
-            .serverChannelOption(.backlog, value: 64)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(server: context))
-                }
-            }
-        let listener: any Channel
-        do {
-            listener = try await bootstrap.bind(host: configuration.bindAddress, port: configuration.metricsPort).get()
-        } catch {
-            throw BindFailed(
-                description: "cannot serve metrics on \(configuration.bindAddress):\(configuration.metricsPort) (\(error)); "
-                    + "--metrics-port picks another port, 0 turns metrics off")
-        }
+        let listener = try await HTTPListener.bind(
+            group: self.group, host: configuration.bindAddress, port: configuration.metricsPort, backlog: 64,
+            serving: "metrics", flag: "--metrics-port"
+        ) { MetricsHTTPHandler(server: context) }
         self.context.logger.notice(
             "Serving Prometheus metrics on http://\(configuration.bindAddress):\(listener.localAddress?.port ?? configuration.metricsPort)/metrics")
         try? await gracefulShutdown()

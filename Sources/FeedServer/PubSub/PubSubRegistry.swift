@@ -101,14 +101,6 @@ final class PubSubRegistry: Sendable {
         }
     }
 
-    /// Whether anyone listens on `channel` (directly or through a pattern).
-    func hasListeners(_ channel: String) -> Bool {
-        guard self.subscriptionCount.load(ordering: .relaxed) > 0 else { return false }
-        return self.state.withLock { state in
-            state.channels[channel] != nil || state.patterns.keys.contains { GlobPattern.matches($0, channel) }
-        }
-    }
-
     /// The channels with subscribers whose names start with `prefix`, as
     /// the rest of their names (`feed:` → the users whose feed is listened to).
     func channelSuffixes(prefix: String) -> [String] {
@@ -149,21 +141,6 @@ final class PubSubRegistry: Sendable {
 
     /// Pattern subscriptions, as Redis counts NUMPAT (unique patterns).
     var patternCount: Int { self.state.withLock { $0.patterns.count } }
-
-    // MARK: Formatting
-
-    /// `message`: `*3` in RESP2, a `>3` push in RESP3.
-    static func message(channel: String, payload: ByteBuffer, version: RESPVersion) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        PushMessage(pattern: nil, channel: channel, payload: payload).write(into: &buffer, version: version)
-        return buffer
-    }
-
-    static func message(pattern: String, channel: String, payload: ByteBuffer, version: RESPVersion) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        PushMessage(pattern: pattern, channel: channel, payload: payload).write(into: &buffer, version: version)
-        return buffer
-    }
 }
 
 /// A published message on its way to one receiver, not yet formatted.
