@@ -22,6 +22,10 @@ public struct FeedConfiguration: Sendable {
     /// COUNT when a read does not say, and the most it may ask for.
     public var defaultReadCount = 50
     public var maxReadCount = 500
+    /// A repost is not shown when the post (or another repost of it) is
+    /// among the next this-many entries below it in the feed (Mastodon's
+    /// reblog falloff). 0 shows every repost.
+    public var repostFalloff = 40
     /// This node's number in post ids (0-1023).
     public var node = 0
     /// Whether mutations are recorded for the persistence layer to drain.

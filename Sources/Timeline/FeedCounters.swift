@@ -20,6 +20,12 @@ public struct FeedCounters: Sendable, Equatable {
     public var storeContinuations = 0
     /// Commands that had to fetch a post, its likers or a count from the store first.
     public var storeFaults = 0
+    public var reposts = 0
+    public var replies = 0
+    /// Entries reads left out: filtered (mutes, blocks, hidden reposts,
+    /// replies to strangers) and reposts shown already.
+    public var entriesFiltered = 0
+    public var repostsCollapsed = 0
 
     public init() {}
 }
@@ -52,6 +58,13 @@ struct MemoryUsage: Sendable, Equatable {
     var followGraphBytes = 0
     var likeSets = 0
     var likers = 0
+    /// Reply and repost ids indexed by the post they point at.
+    var linkEntries = 0
+    /// Members of mute, block and hidden-repost sets (each block counts twice: both ways).
+    var filterEntries = 0
+    var mutes = 0
+    var blocks = 0
+    var hiddenRepostFollows = 0
 }
 
 /// Estimated bytes per item, for the running totals and for eviction's
@@ -70,6 +83,10 @@ enum MemoryCost {
     static let liker = 8
     /// A user's arrays, dictionary entry and string header, besides the name.
     static let user = 160
+    /// A reply or repost id in its post's index array, with the array's share of a dictionary entry.
+    static let linkEntry = 24
+    /// A user in a mute, block or hidden-repost set, with the set's share of a dictionary entry.
+    static let filterEntry = 16
 }
 
 /// The engine's size, for INFO's feed section and memory metrics.
@@ -101,12 +118,18 @@ public struct FeedSummary: Sendable, Equatable {
     public var likeSets = 0
     /// Posts deleted lately and remembered so the store cannot bring them back.
     public var rememberedDeletes = 0
+    public var mutes = 0
+    public var blocks = 0
+    /// Follows that hide the followee's reposts (NOREPOSTS).
+    public var hiddenRepostFollows = 0
+    /// Reply/repost indexes and mute/block sets.
+    public var socialBytes = 0
 
     public init() {}
 
     /// Everything above, in bytes.
     public var totalBytes: Int {
         self.timelineBytes + self.recentPostBytes + self.followGraphBytes + self.postMetadataBytes + self.postBodyBytes
-            + self.likeBytes + self.userBytes
+            + self.likeBytes + self.userBytes + self.socialBytes
     }
 }

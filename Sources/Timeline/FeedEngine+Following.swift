@@ -2,17 +2,27 @@ extension FeedEngine {
     /// FEED.FOLLOW: true when new. The followee's recent posts (up to
     /// `backfillCount`) are copied into the follower's timeline; if the
     /// followee has older ones, the timeline's floor rises above them.
-    public mutating func follow(follower followerName: String, followee followeeName: String, now: Int64) throws(FeedError)
-        -> Bool
-    {
+    /// `hidingReposts` (NOREPOSTS) sets whether the follow shows the
+    /// followee's reposts, for a new follow and an existing one alike.
+    public mutating func follow(
+        follower followerName: String, followee followeeName: String, hidingReposts: Bool = false, now: Int64
+    ) throws(FeedError) -> Bool {
         try self.validate(user: followerName)
         try self.validate(user: followeeName)
         guard followerName != followeeName else { throw .followSelf }
+        if let a = self.numbers[followerName], let b = self.numbers[followeeName] {
+            if self.blocks[b]?.contains(a) ?? false { throw .blockedByFollowee }
+            if self.blocks[a]?.contains(b) ?? false { throw .followeeBlocked }
+        }
         let follower = self.intern(followerName, now: now)
         let followee = self.intern(followeeName, now: now)
-        guard self.addFollow(follower: follower, followee: followee) else { return false }
+        guard self.addFollow(follower: follower, followee: followee) else {
+            self.setRepostsHidden(follower: follower, followee: followee, hidden: hidingReposts)
+            return false
+        }
         if self.timelines[Int(follower)] != nil { self.backfill(follower, from: followee) }
         self.record(.followed(follower: follower, followee: followee))
+        if hidingReposts { self.setRepostsHidden(follower: follower, followee: followee, hidden: true) }
         return true
     }
 
@@ -80,6 +90,7 @@ extension FeedEngine {
             }
         }
         self.record(.unfollowed(follower: follower, followee: followee))
+        self.setRepostsHidden(follower: follower, followee: followee, hidden: false)
         return true
     }
 
@@ -132,6 +143,16 @@ extension FeedEngine {
         }
         if listeners.contains(author) { recipients.append(author) }
         return recipients
+    }
+
+    /// Those of `readers` whose filters pass the post (a reply, a repost, a
+    /// muted author's post are left out where a read would leave them out).
+    public func readers(_ readers: [String], thatSee id: UInt64) -> [String] {
+        guard let record = self.posts[id] else { return readers }
+        return readers.filter { name in
+            guard let reader = self.numbers[name] else { return false }
+            return self.readerFilter(reader).passes(author: record.author, kind: record.kind, linkAuthor: record.linkAuthor)
+        }
     }
 
     /// Every user whose feed a post by `author` lands in: the author and all

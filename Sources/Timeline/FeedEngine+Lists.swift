@@ -89,6 +89,7 @@ extension FeedEngine {
     func canEvictRecord(_ id: UInt64) -> Bool {
         guard self.hasStore, self.isDurable(post: id) else { return false }
         if let state = self.likers[id], state.sequence > self.durableSequence { return false }
+        if let changed = self.countChanges[id], changed > self.durableSequence { return false }
         return true
     }
 
@@ -99,6 +100,7 @@ extension FeedEngine {
         self.usage.records -= 1
         if record.bodySlot >= 0 { self.bodies.remove(record.bodySlot) }
         self.dropLikers(id)
+        self.unindexLink(id, record)
         self.evictions.posts += 1
     }
 

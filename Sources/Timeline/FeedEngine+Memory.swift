@@ -28,6 +28,11 @@ extension FeedEngine {
         summary.postBodyBytes = self.bodies.allocatedBytes
         summary.likeBytes = usage.likeSets * MemoryCost.likeSet + usage.likers * MemoryCost.liker
         summary.userBytes = usage.users * MemoryCost.user + usage.nameBytes
+        summary.mutes = usage.mutes
+        summary.blocks = usage.blocks
+        summary.hiddenRepostFollows = usage.hiddenRepostFollows
+        summary.socialBytes =
+            usage.linkEntries * MemoryCost.linkEntry + usage.filterEntries * MemoryCost.filterEntry + self.countChanges.count * 32
         return summary
     }
 

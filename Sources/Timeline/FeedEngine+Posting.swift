@@ -2,20 +2,61 @@ extension FeedEngine {
     /// FEED.POST: stores the post, adds it to the author's recent posts and own
     /// timeline, and pushes it to the followers' timelines unless the author is
     /// a celebrity, whose posts readers pull instead. Returns the new id.
-    public mutating func post(author name: String, body: String, now: Int64) throws(FeedError) -> UInt64 {
+    /// With `replyTo`, a reply: it goes where a post goes, and reads show it
+    /// only to readers who follow (or are) the replied-to author.
+    public mutating func post(author name: String, body: String, replyTo: UInt64? = nil, now: Int64) throws(FeedError)
+        -> UInt64
+    {
         try self.validate(user: name)
         try self.validate(body: body)
+        var link: PostLink? = nil
+        if let replyTo {
+            var target = try self.requirePost(replyTo)
+            var repliedTo = replyTo
+            if target.kind == .repost {
+                // A reply to a repost answers the original.
+                repliedTo = target.link
+                target = try self.requirePost(repliedTo)
+            }
+            link = PostLink(kind: .reply, post: repliedTo, author: target.author)
+        }
         let author = self.intern(name, now: now)
+        return self.publish(author: author, body: body, link: link, now: now)
+    }
+
+    /// A live post's record, or why not: `noSuchPost`, or `notInMemory`
+    /// when only the store can say.
+    func requirePost(_ id: UInt64) throws(FeedError) -> PostRecord {
+        if let record = self.posts[id] { return record }
+        if self.hasStore && !self.deleted.contains(id) { throw .notInMemory(.post(id)) }
+        throw .noSuchPost
+    }
+
+    /// Creates a post, reply or repost and delivers it: recent list, the
+    /// author's timeline, and the followers' unless the author is pulled.
+    /// A repost keeps no body of its own: it shows its original's.
+    mutating func publish(author: UInt32, body: String, link: PostLink?, now: Int64) -> UInt64 {
         let id = self.ids.next(now: now)
         let celebrity = self.isCelebrity(author)
 
-        let slot = self.storeBody(id, body)
-        self.posts.insert(PostRecord(author: author, likes: 0, bodySlot: slot, pushed: !celebrity, outsideRecent: false), for: id)
+        let slot = link?.kind == .repost ? -1 : self.storeBody(id, body)
+        var record = PostRecord(author: author, likes: 0, bodySlot: slot, pushed: !celebrity, outsideRecent: false)
+        if let link {
+            record.kind = link.kind
+            record.link = link.post
+            record.linkAuthor = link.author
+        }
+        self.posts.insert(record, for: id)
         self.usage.records += 1
         self.users[Int(author)].postCountDelta += 1
         self.counters.posts += 1
-        self.record(.postCreated(post: id, author: author, body: body))
+        self.record(.postCreated(post: id, author: author, body: link?.kind == .repost ? "" : body, link: link))
         if self.hasStore { self.pendingPosts.append((self.sequence, id)) }
+        if let link {
+            self.indexLink(id, record)
+            self.changeCount(of: link.post, kind: link.kind, by: 1)
+            if link.kind == .repost { self.counters.reposts += 1 } else { self.counters.replies += 1 }
+        }
 
         self.addToRecentPosts(id, author: author, pushed: !celebrity)
         if celebrity {
@@ -65,13 +106,34 @@ extension FeedEngine {
             return false
         }
         guard let author = self.numbers[name], record.author == author else { return false }
+        try self.requireLinkTarget(record)
+        self.deleteLive(id, record, now: now)
+        // Its reposts go with it, everywhere (the store's too: see PostgresBatchWriter).
+        if record.kind != .repost, let reposts = self.repostsOf[id] {
+            for repost in reposts {
+                if let repostRecord = self.posts[repost] { self.deleteLive(repost, repostRecord, now: now) }
+            }
+        }
+        return true
+    }
+
+    /// A reply's or repost's target, in memory when the store still has it,
+    /// so that its count can be taken back.
+    func requireLinkTarget(_ record: PostRecord) throws(FeedError) {
+        guard record.kind != .post, self.posts[record.link] == nil, self.hasStore, !self.deleted.contains(record.link) else {
+            return
+        }
+        throw .notInMemory(.linked(record.link))
+    }
+
+    /// Removes a live post and journals that, remembering the delete.
+    mutating func deleteLive(_ id: UInt64, _ record: PostRecord, now: Int64) {
         self.removePost(id, record)
-        self.record(.postDeleted(post: id, author: author))
+        self.record(.postDeleted(post: id, author: record.author))
         if self.hasStore {
             self.deleted.insert(id)
             self.deletedQueue.append((id, self.sequence, now))
         }
-        return true
     }
 
     /// Takes a live post out of memory: its record, likers, body, recent
@@ -81,6 +143,10 @@ extension FeedEngine {
         self.posts.removeValue(forKey: id)
         self.usage.records -= 1
         self.dropLikers(id)
+        if record.kind != .post {
+            self.unindexLink(id, record)
+            self.changeCount(of: record.link, kind: record.kind, by: -1)
+        }
         if record.bodySlot >= 0 { self.bodies.remove(record.bodySlot) }
         self.users[Int(author)].postCountDelta -= 1
         if !record.outsideRecent, self.recentPosts[Int(author)].remove(id) {

@@ -3,16 +3,21 @@ import DequeModule
 extension FeedEngine {
     /// FEED.READ: up to `count` entries, newest first, strictly older than
     /// `before` when given: the reader's timeline merged with the recent posts
-    /// of the pulled authors they follow. A dropped timeline is rebuilt first.
+    /// of the pulled authors they follow, through the reader's filters
+    /// (`ReaderFilter`). A dropped timeline is rebuilt first.
     ///
     /// Memory answers down to the highest floor that applies: the timeline's
     /// and the merged lists', then, below the timeline, the recent lists of
-    /// everyone the reader follows. When that runs out before `count`
-    /// entries and some of those lists do not reach back to the beginning,
-    /// the result says where the store must take over.
+    /// everyone the reader follows. When that runs out before enough entries
+    /// and some of those lists do not reach back to the beginning, the result
+    /// says where the store must take over; the entries written are then the
+    /// candidates (filtered, not collapsed), and whoever completes the read
+    /// from the store finishes it with `finishRead`.
+    ///
+    /// `raw`: write that many candidates, uncollapsed (completing from the store).
     @discardableResult
     public mutating func read<Writer: FeedEntryWriter>(
-        user name: String, count: Int, before: UInt64? = nil, now: Int64, into writer: inout Writer
+        user name: String, count: Int, before: UInt64? = nil, now: Int64, into writer: inout Writer, raw: Int? = nil
     ) -> StoreContinuation? {
         guard let user = self.numbers[name] else {
             writer.beginEntries(count: 0)
@@ -22,7 +27,39 @@ extension FeedEngine {
         self.lastActive[Int(user)] = now
         self.users[Int(user)].timelineReferenced = true
         if self.timelines[Int(user)] == nil { self.rebuildTimeline(user) }
+        let filter = self.readerFilter(user)
+        // Just the page first; a repost on it that needs to see further
+        // below it (collapsing) asks for `falloff` more, then twice as many.
+        var target = raw ?? count
+        while true {
+            var live: [(id: UInt64, record: PostRecord?)] = []
+            let continuation = self.candidates(user, filter: filter, count: target, before: before, into: &live)
+            if raw != nil || continuation != nil {
+                self.write(live, into: &writer)
+                return continuation
+            }
+            let complete = live.count < target
+            if let shown = filter.collapse(live.map(Self.collapseKey), count: count, complete: complete) {
+                self.counters.repostsCollapsed += (shown.last.map { $0 + 1 } ?? 0) - shown.count
+                self.write(shown.map { live[$0] }, into: &writer)
+                return nil
+            }
+            target = target == count ? count + Swift.max(filter.falloff, 1) : target * 2
+        }
+    }
 
+    /// What collapsing needs of a candidate (an unknown record counts as a
+    /// plain post: the store completes such a read anyway).
+    static func collapseKey(_ entry: (id: UInt64, record: PostRecord?)) -> (id: UInt64, kind: PostKind, link: UInt64) {
+        (entry.id, entry.record?.kind ?? .post, entry.record?.link ?? 0)
+    }
+
+    /// Up to `count` of the reader's candidates below `before`, newest first,
+    /// each passing the filter (or unknown to memory); where the store must
+    /// go on, if memory runs out first.
+    private mutating func candidates(
+        _ user: UInt32, filter: ReaderFilter, count: Int, before: UInt64?, into live: inout [(id: UInt64, record: PostRecord?)]
+    ) -> StoreContinuation? {
         var floor = self.timelineFloor(user)
         var sources = [self.timelines[Int(user)]!.newestFirst(before: before)]
         let followed = self.following[Int(user)]
@@ -39,19 +76,13 @@ extension FeedEngine {
             self.counters.readsWithCelebrityMerge += 1
             self.counters.celebrityListsMerged += sources.count - 1
         }
-        var live: [(id: UInt64, record: PostRecord?)] = []
         live.reserveCapacity(Swift.min(count, 64))
-        self.collect(NewestFirstMerge(sources), count: count, floor: floor, into: &live)
-
-        var continuation: StoreContinuation? = nil
-        if live.count < count {
-            // Below the timeline: everyone the reader follows, and the reader.
-            var authors = Array(followed.sorted)
-            authors.append(user)
-            continuation = self.readBelow(Swift.min(before ?? UInt64.max, floor), authors: authors, count: count, into: &live)
-        }
-        self.write(live, into: &writer)
-        return continuation
+        self.collect(NewestFirstMerge(sources), count: count, floor: floor, filter: filter, into: &live)
+        guard live.count < count else { return nil }
+        // Below the timeline: everyone the reader follows (but the hidden), and the reader.
+        var authors = followed.sorted.filter { !filter.hides($0) }
+        authors.append(user)
+        return self.readBelow(Swift.min(before ?? UInt64.max, floor), authors: authors, count: count, filter: filter, into: &live)
     }
 
     /// A pulled author's recent posts for a read, lifting the read's floor to the list's.
@@ -64,7 +95,8 @@ extension FeedEngine {
     /// Goes on below `point` through the authors' recent lists, down to the
     /// highest of their floors; what is left is the store's.
     private mutating func readBelow(
-        _ point: UInt64, authors: [UInt32], count: Int, into live: inout [(id: UInt64, record: PostRecord?)]
+        _ point: UInt64, authors: [UInt32], count: Int, filter: ReaderFilter?,
+        into live: inout [(id: UInt64, record: PostRecord?)]
     ) -> StoreContinuation? {
         var deepFloor: UInt64 = 0
         for author in authors { deepFloor = Swift.max(deepFloor, self.recentFloor(author)) }
@@ -73,7 +105,7 @@ extension FeedEngine {
                 let list = self.recentPosts[Int(author)]
                 return list.isEmpty ? nil : list.newestFirst(before: point)
             }
-            self.collect(NewestFirstMerge(deep), count: count, floor: deepFloor, into: &live)
+            self.collect(NewestFirstMerge(deep), count: count, floor: deepFloor, filter: filter, into: &live)
         }
         guard live.count < count, deepFloor > 0 else { return nil }
         let storePoint = Swift.min(point, deepFloor)
@@ -110,17 +142,39 @@ extension FeedEngine {
             authors: storeAuthors, before: point, count: count, memory: memory, storeLimit: count + deletedBelow)
     }
 
-    /// Appends posts of `ids` at or above `floor` until `live` holds `count`.
-    private func collect<S: Sequence<UInt64>>(
-        _ ids: S, count: Int, floor: UInt64, into live: inout [(id: UInt64, record: PostRecord?)]
+    /// Appends posts of `ids` at or above `floor` until `live` holds
+    /// `count`, leaving out those the filter does not pass.
+    private mutating func collect<S: Sequence<UInt64>>(
+        _ ids: S, count: Int, floor: UInt64, filter: ReaderFilter?, into live: inout [(id: UInt64, record: PostRecord?)]
     ) {
         for id in ids {
             guard live.count < count, id >= floor else { return }
-            live.append((id, self.posts[id]))
+            let record = self.posts[id]
+            if let filter, let record, !filter.passes(author: record.author, kind: record.kind, linkAuthor: record.linkAuthor) {
+                self.counters.entriesFiltered += 1
+                continue
+            }
+            live.append((id, record))
         }
     }
 
-    /// FEED.READ as values (what memory holds; see `read(user:count:before:now:into:)`).
+    /// Finishes a read completed from the store: `entries` are the
+    /// candidates (`read(…, raw:)` merged with the store's), newest first;
+    /// `complete` says there are no more. The reader's filters, then
+    /// collapsing; nil when more candidates are needed to tell.
+    public func finishRead(user name: String, entries: [FeedEntry], count: Int, complete: Bool) -> [FeedEntry]? {
+        guard let user = self.numbers[name] else { return [] }
+        let filter = self.readerFilter(user)
+        let passing = entries.filter { entry in
+            guard let author = self.numbers[entry.author] else { return false }
+            let linkAuthor = entry.meta.linkAuthor.flatMap { self.numbers[$0] } ?? UInt32.max
+            return filter.passes(author: author, kind: entry.meta.kind, linkAuthor: linkAuthor)
+        }
+        let keys = passing.map { (id: $0.id, kind: $0.meta.kind, link: $0.meta.link) }
+        return filter.collapse(keys, count: count, complete: complete).map { $0.map { passing[$0] } }
+    }
+
+    /// FEED.READ as values (what memory holds; see `read(user:count:before:now:into:raw:)`).
     public mutating func read(user name: String, count: Int, before: UInt64? = nil, now: Int64) -> [FeedEntry] {
         var collector = FeedEntryCollector()
         self.read(user: name, count: count, before: before, now: now, into: &collector)
@@ -188,7 +242,7 @@ extension FeedEngine {
         self.users[Int(author)].recentReferenced = true
         var live: [(id: UInt64, record: PostRecord?)] = []
         let floor = self.recentFloor(author)
-        self.collect(self.recentPosts[Int(author)].newestFirst(before: before), count: count, floor: floor, into: &live)
+        self.collect(self.recentPosts[Int(author)].newestFirst(before: before), count: count, floor: floor, filter: nil, into: &live)
         var continuation: StoreContinuation? = nil
         if live.count < count && floor > 0 {
             continuation = self.continuation(
@@ -245,30 +299,53 @@ extension FeedEngine {
 
     /// One entry, its author and body passed as bytes in place. `names` is
     /// the engine's own array, passed in so each name is borrowed, not copied.
+    /// A repost shows its original's body and counts.
     private mutating func write<Writer: FeedEntryWriter>(
         _ id: UInt64, _ record: PostRecord, names: [String]? = nil, into writer: inout Writer
     ) {
         let created = PostID.createdMilliseconds(id)
         let names = names ?? self.names
+        let (meta, shown) = self.shown(record, names: names)
         names[Int(record.author)].withUTF8Bytes { authorBytes in
-            if record.bodySlot >= 0 {
-                self.bodies.withBody(at: record.bodySlot) { body in
+            if shown.bodySlot >= 0 {
+                self.bodies.withBody(at: shown.bodySlot) { body in
                     body.withUTF8Bytes { bodyBytes in
-                        writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: bodyBytes)
+                        writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: bodyBytes, meta: meta)
                     }
                 }
             } else {
                 self.bodies.recordMiss()
-                writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: nil)
+                writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: nil, meta: meta)
             }
         }
     }
 
+    /// What an entry shows of a record: its links, and the record whose
+    /// body and counts it shows (a repost's original; without a body when
+    /// memory lost it, for the store to give).
+    private func shown(_ record: PostRecord, names: [String]) -> (EntryMeta, PostRecord) {
+        var meta = EntryMeta()
+        var shown = record
+        if record.kind != .post {
+            meta.kind = record.kind
+            meta.link = record.link
+            meta.linkAuthor = names[Int(record.linkAuthor)]
+            if record.kind == .repost {
+                if let original = self.posts[record.link] { shown = original } else { shown.bodySlot = -1 }
+            }
+        }
+        meta.likes = Int(shown.likes)
+        meta.replies = Int(shown.replies)
+        meta.reposts = Int(shown.reposts)
+        return (meta, shown)
+    }
+
     /// One entry as a value.
-    private func entry(_ id: UInt64, _ record: PostRecord) -> FeedEntry {
-        FeedEntry(
+    func entry(_ id: UInt64, _ record: PostRecord) -> FeedEntry {
+        let (meta, shown) = self.shown(record, names: self.names)
+        return FeedEntry(
             id: id, author: self.names[Int(record.author)], createdMilliseconds: PostID.createdMilliseconds(id),
-            body: record.bodySlot >= 0 ? self.bodies.peek(record.bodySlot) : nil)
+            body: shown.bodySlot >= 0 ? self.bodies.peek(shown.bodySlot) : nil, meta: meta)
     }
 
     /// FEED.STATS. Throws `notInMemory` while the user's post count from

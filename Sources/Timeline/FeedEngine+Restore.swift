@@ -69,13 +69,17 @@ extension FeedEngine {
     /// list then reaches down to `from` (if it still reached `below`: when
     /// eviction trimmed it meanwhile, nothing changes). Returns whether it did.
     @discardableResult
-    public mutating func installRecent(author name: String, posts: [StoredPost], from: UInt64, below: UInt64) -> Bool {
+    public mutating func installRecent(
+        author name: String, posts: [StoredPost], from: UInt64, below: UInt64, now: Int64 = 0
+    ) -> Bool {
         guard let author = self.numbers[name] else { return false }
-        return self.installRecent(author: author, posts: posts, from: from, below: below)
+        return self.installRecent(author: author, posts: posts, from: from, below: below, now: now)
     }
 
     @discardableResult
-    public mutating func installRecent(author: UInt32, posts: [StoredPost], from: UInt64, below: UInt64) -> Bool {
+    public mutating func installRecent(
+        author: UInt32, posts: [StoredPost], from: UInt64, below: UInt64, now: Int64 = 0
+    ) -> Bool {
         guard Int(author) < self.names.count else { return false }
         let floor = self.recentFloor(author)
         guard floor <= below, from < floor else { return false }
@@ -93,11 +97,12 @@ extension FeedEngine {
                 self.posts[post.id]!.outsideRecent = false
                 continue
             }
-            let slot = self.storeBody(post.id, post.body)
-            self.posts.insert(
-                PostRecord(author: author, likes: UInt32(clamping: post.likes), bodySlot: slot, pushed: true, outsideRecent: false),
-                for: post.id)
+            let slot = post.kind == .repost ? -1 : self.storeBody(post.id, post.body)
+            var record = PostRecord(author: author, likes: UInt32(clamping: post.likes), bodySlot: slot, pushed: true, outsideRecent: false)
+            self.link(&record, from: post, now: now)
+            self.posts.insert(record, for: post.id)
             self.usage.records += 1
+            self.indexLink(post.id, record)
         }
         return true
     }
@@ -126,13 +131,24 @@ extension FeedEngine {
     public mutating func installPost(_ post: StoredPost, now: Int64) -> Bool {
         guard self.posts[post.id] == nil, !self.deleted.contains(post.id) else { return false }
         let author = self.userFromStore(post.author, now: now)
-        self.posts.insert(
-            PostRecord(author: author, likes: UInt32(clamping: post.likes), bodySlot: -1, pushed: true, outsideRecent: true),
-            for: post.id)
+        var record = PostRecord(author: author, likes: UInt32(clamping: post.likes), bodySlot: -1, pushed: true, outsideRecent: true)
+        self.link(&record, from: post, now: now)
+        self.posts.insert(record, for: post.id)
         self.usage.records += 1
+        self.indexLink(post.id, record)
         self.outsideRecent.append(post.id)
         self.counters.storeFaults += 1
         return true
+    }
+
+    /// A record's links and counts, from the store's row.
+    private mutating func link(_ record: inout PostRecord, from post: StoredPost, now: Int64) {
+        record.replies = UInt32(clamping: post.replies)
+        record.reposts = UInt32(clamping: post.reposts)
+        guard post.kind != .post, let linkAuthor = post.linkAuthor else { return }
+        record.kind = post.kind
+        record.link = post.link
+        record.linkAuthor = self.userFromStore(linkAuthor, now: now)
     }
 
     /// Adds who liked a post, from the store, if memory does not know yet.
@@ -160,7 +176,9 @@ extension FeedEngine {
     /// live and its body is not cached. Returns whether it was cached.
     @discardableResult
     public mutating func cacheBody(_ id: UInt64, body: String) -> Bool {
-        guard let record = self.posts[id], record.bodySlot < 0 else { return false }
+        guard let record = self.posts[id] else { return false }
+        if record.kind == .repost { return self.cacheBody(record.link, body: body) }
+        guard record.bodySlot < 0 else { return false }
         let slot = self.storeBody(id, body)
         self.posts[id]?.bodySlot = slot
         return true

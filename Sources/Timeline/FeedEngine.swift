@@ -82,6 +82,13 @@ public struct FeedEngine: Sendable {
         /// Not in its author's recent list: loaded from the store for one
         /// command, or kept after the list let it go because it was not durable.
         var outsideRecent: Bool
+        /// A reply or a repost points at `link`, by `linkAuthor`.
+        var kind: PostKind = .post
+        var link: UInt64 = 0
+        var linkAuthor: UInt32 = 0
+        /// Live replies to the post and reposts of it.
+        var replies: UInt32 = 0
+        var reposts: UInt32 = 0
     }
 
     /// Records of the posts in recent lists, and of a few others (`outsideRecent`).
@@ -95,6 +102,24 @@ public struct FeedEngine: Sendable {
         var sequence: UInt64
     }
     public internal(set) var bodies: PostBodyCache
+
+    // Replies, reposts and filters (docs/adr/0012-reposts-replies-filters.md).
+    /// The reposts of a post among the records memory holds, by original.
+    var repostsOf: [UInt64: [UInt64]] = [:]
+    /// The replies to a post among the records memory holds.
+    var repliesTo: [UInt64: [UInt64]] = [:]
+    /// Posts whose reply or repost count changed by a mutation the store may
+    /// not have yet, with that mutation: their records stay until it is durable.
+    var countChanges: [UInt64: UInt64] = [:]
+    var countChangeQueue = Deque<(sequence: UInt64, id: UInt64)>()
+    /// Per user: whom they mute, whom they block, who blocks them, and the
+    /// followees whose reposts they hide. Only users with any are present.
+    var mutes: [UInt32: FollowSet] = [:]
+    var blocks: [UInt32: FollowSet] = [:]
+    var blockedBy: [UInt32: FollowSet] = [:]
+    var hiddenReposts: [UInt32: FollowSet] = [:]
+    /// A store answer that the user has not reposted the post (see `StoreFault.repost`).
+    var confirmedNoRepost: (user: UInt32, post: UInt64)? = nil
 
     /// Users with a non-zero `unpushedRecent`.
     var pulledAuthors: Set<UInt32> = []
@@ -241,6 +266,7 @@ public struct FeedEngine: Sendable {
             self.pendingPosts.removeFirst()
         }
         self.forgetDeletes(now: now)
+        self.forgetDurableCountChanges()
         self.evictOutsideRecent()
     }
 

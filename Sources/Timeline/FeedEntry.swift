@@ -6,13 +6,43 @@ public struct FeedEntry: Sendable, Equatable {
     /// Nil when the body is no longer in memory and there is no store to read
     /// it from (persistence off, cache evicted it).
     public var body: String?
+    /// Replies, reposts and counts (WITHMETA, and the read filters).
+    public var meta: EntryMeta
 
-    public init(id: UInt64, author: String, createdMilliseconds: Int64, body: String?) {
+    public init(id: UInt64, author: String, createdMilliseconds: Int64, body: String?, meta: EntryMeta = EntryMeta()) {
         self.id = id
         self.author = author
         self.createdMilliseconds = createdMilliseconds
         self.body = body
+        self.meta = meta
     }
+}
+
+/// What an entry is besides its four fields. For a repost, `author` of the
+/// entry is the reposter and the counts are the original post's.
+public struct EntryMeta: Sendable, Equatable {
+    public var kind: PostKind
+    /// The post replied to or reposted; 0 for a plain post.
+    public var link: UInt64
+    /// That post's author.
+    public var linkAuthor: String?
+    public var likes: Int
+    public var replies: Int
+    public var reposts: Int
+
+    public init(
+        kind: PostKind = .post, link: UInt64 = 0, linkAuthor: String? = nil, likes: Int = 0, replies: Int = 0, reposts: Int = 0
+    ) {
+        self.kind = kind
+        self.link = link
+        self.linkAuthor = linkAuthor
+        self.likes = likes
+        self.replies = replies
+        self.reposts = reposts
+    }
+
+    /// The post whose content the entry shows: the original of a repost, else the entry's own.
+    public func shown(_ id: UInt64) -> UInt64 { self.kind == .repost ? self.link : id }
 }
 
 /// FEED.STATS for one user.

@@ -6,8 +6,11 @@ public protocol FeedEntryWriter {
     /// Called once, before the entries, with how many will follow.
     mutating func beginEntries(count: Int)
     /// One live post. `author` and `body` are UTF-8 and valid only during the
-    /// call; `body` is nil when the body is no longer in memory.
-    mutating func entry(id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?)
+    /// call; `body` is nil when the body is no longer in memory (for a
+    /// repost: its original's). `meta` says what it replies to or reposts.
+    mutating func entry(
+        id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?,
+        meta: EntryMeta)
     /// A requested post that does not exist (FEED.GET).
     mutating func missingEntry()
     /// A post memory no longer describes (its record was evicted, or FEED.GET
@@ -27,12 +30,13 @@ public struct FeedEntryCollector: FeedEntryWriter {
     public mutating func beginEntries(count: Int) { self.entries.reserveCapacity(count) }
 
     public mutating func entry(
-        id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?
+        id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?,
+        meta: EntryMeta
     ) {
         self.entries.append(
             FeedEntry(
                 id: id, author: String(decoding: author, as: UTF8.self), createdMilliseconds: createdMilliseconds,
-                body: body.map { String(decoding: $0, as: UTF8.self) }))
+                body: body.map { String(decoding: $0, as: UTF8.self) }, meta: meta))
     }
 
     public mutating func missingEntry() { self.entries.append(nil) }
@@ -70,13 +74,18 @@ public struct StoreContinuation: Sendable, Equatable {
     /// How many rows to ask the store for: `count`, plus one for each post
     /// deleted lately below `before`, which the store may still return.
     public var storeLimit: Int
+    /// FEED.REPLIES: the replies to this post rather than posts by `authors`.
+    public var replyTo: UInt64?
 
-    public init(authors: [UInt32], before: UInt64, count: Int, memory: [FeedEntry] = [], storeLimit: Int? = nil) {
+    public init(
+        authors: [UInt32], before: UInt64, count: Int, memory: [FeedEntry] = [], storeLimit: Int? = nil, replyTo: UInt64? = nil
+    ) {
         self.authors = authors
         self.before = before
         self.count = count
         self.memory = memory
         self.storeLimit = storeLimit ?? count
+        self.replyTo = replyTo
     }
 
     /// The read's remaining entries: the store's posts and memory's, newest
@@ -108,7 +117,10 @@ public struct StoreContinuation: Sendable, Equatable {
                     nextTheirs = theirs.next()
                 }
             }
-            if result.last?.id != entry.id && !isDeleted(entry.id) { result.append(entry) }
+            // A repost whose original went (the store may not have the cascade yet) goes too.
+            if result.last?.id != entry.id && !isDeleted(entry.id) && !(entry.meta.kind == .repost && isDeleted(entry.meta.link)) {
+                result.append(entry)
+            }
         }
         return result
     }

@@ -7,6 +7,12 @@ public enum FeedError: Error, Sendable, Equatable {
     case followSelf
     case noSuchPost
     case unknownUser(String)
+    case muteSelf
+    case blockSelf
+    /// FEED.FOLLOW where the followee blocked the follower.
+    case blockedByFollowee
+    /// FEED.FOLLOW where the follower blocked the followee.
+    case followeeBlocked
     /// Not a refusal: the request needs something only the store has. The
     /// caller fetches it, installs it (`FeedEngine.install…`) and asks again.
     case notInMemory(StoreFault)
@@ -21,6 +27,10 @@ public enum FeedError: Error, Sendable, Equatable {
         case .followSelf: return "a user cannot follow themselves"
         case .noSuchPost: return "no such post"
         case .unknownUser(let name): return "no such user '\(name)'"
+        case .muteSelf: return "a user cannot mute themselves"
+        case .blockSelf: return "a user cannot block themselves"
+        case .blockedByFollowee: return "cannot follow: that user has blocked you"
+        case .followeeBlocked: return "cannot follow a user you have blocked (FEED.UNBLOCK first)"
         case .notInMemory: return "the store must be asked first"
         }
     }
@@ -35,6 +45,11 @@ public enum StoreFault: Sendable, Equatable, Hashable {
     /// How many live posts the user had in the store when this process
     /// started (FEED.STATS): `StoreBaseline` says which.
     case postCount(user: String)
+    /// Whether `user` reposted `post`, and the repost's record if so (FEED.REPOST, FEED.UNREPOST).
+    case repost(user: String, post: UInt64)
+    /// A post a reply or repost points at, if the store still has it; memory
+    /// remembers it as deleted otherwise (deleting a reply keeps the count right).
+    case linked(UInt64)
 }
 
 /// A post as the store has it.
@@ -43,12 +58,26 @@ public struct StoredPost: Sendable, Equatable {
     public var author: String
     public var body: String
     public var likes: Int
+    public var replies: Int
+    public var reposts: Int
+    public var kind: PostKind
+    /// The post replied to or reposted (0 for a plain post), and its author.
+    public var link: UInt64
+    public var linkAuthor: String?
 
-    public init(id: UInt64, author: String, body: String, likes: Int) {
+    public init(
+        id: UInt64, author: String, body: String, likes: Int, replies: Int = 0, reposts: Int = 0, kind: PostKind = .post,
+        link: UInt64 = 0, linkAuthor: String? = nil
+    ) {
         self.id = id
         self.author = author
         self.body = body
         self.likes = likes
+        self.replies = replies
+        self.reposts = reposts
+        self.kind = kind
+        self.link = link
+        self.linkAuthor = linkAuthor
     }
 }
 

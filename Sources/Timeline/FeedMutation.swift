@@ -4,10 +4,37 @@
 public enum FeedMutation: Sendable, Equatable {
     /// A user id seen for the first time, with its dense number.
     case userCreated(user: UInt32, name: String)
-    case postCreated(post: UInt64, author: UInt32, body: String)
+    /// A post, reply or repost (`link` says which, and of what).
+    case postCreated(post: UInt64, author: UInt32, body: String, link: PostLink? = nil)
     case postDeleted(post: UInt64, author: UInt32)
     case followed(follower: UInt32, followee: UInt32)
     case unfollowed(follower: UInt32, followee: UInt32)
     case liked(user: UInt32, post: UInt64)
     case unliked(user: UInt32, post: UInt64)
+    /// A follow now hides (or shows again) the followee's reposts.
+    case repostsHidden(follower: UInt32, followee: UInt32, hidden: Bool)
+    case muted(user: UInt32, target: UInt32)
+    case unmuted(user: UInt32, target: UInt32)
+    case blocked(user: UInt32, target: UInt32)
+    case unblocked(user: UInt32, target: UInt32)
+}
+
+/// What a post points at: the post it replies to, or the post it reposts,
+/// with that post's author (kept so filters need no second lookup).
+public struct PostLink: Sendable, Equatable, Hashable {
+    public var kind: PostKind
+    public var post: UInt64
+    public var author: UInt32
+
+    public init(kind: PostKind, post: UInt64, author: UInt32) {
+        self.kind = kind
+        self.post = post
+        self.author = author
+    }
+}
+
+public enum PostKind: UInt8, Sendable, Equatable, Hashable {
+    case post = 0
+    case reply = 1
+    case repost = 2
 }

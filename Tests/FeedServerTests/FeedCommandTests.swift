@@ -120,10 +120,10 @@ import Testing
         let read = try #require(docs["feed.read"]).dictionary
         #expect(read["group"]?.string == "feed")
         let arguments = try #require(read["arguments"]?.elements).map(\.dictionary)
-        #expect(arguments.map { $0["name"]?.string } == ["user", "count", "post-id", "post-id"])
-        #expect(arguments.map { $0["token"]?.string } == [nil, "COUNT", "BEFORE", "AFTER"])
+        #expect(arguments.map { $0["name"]?.string } == ["user", "count", "post-id", "post-id", "withmeta"])
+        #expect(arguments.map { $0["token"]?.string } == [nil, "COUNT", "BEFORE", "AFTER", "WITHMETA"])
         let info = try #require(try client.call("COMMAND", "INFO", "feed.post").elements?.first?.elements)
-        #expect(info[1] == .integer(3))
+        #expect(info[1] == .integer(-3))  // author body [REPLYTO post-id]
         #expect(info[3] == .integer(1))  // the author is the key, for cluster-aware routing
     }
 }

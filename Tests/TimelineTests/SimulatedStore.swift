@@ -12,11 +12,17 @@ struct SimulatedStore {
         /// The store's restart generation in which the delete committed.
         var deletedIn = 0
         var likers: Set<String> = []
+        var kind: PostKind = .post
+        var link: UInt64 = 0
+        var linkAuthor: String? = nil
     }
 
     var names: [UInt32: String] = [:]
     var posts: [UInt64: Post] = [:]
     var follows: Set<[String]> = []
+    var hiddenReposts: Set<[String]> = []
+    var mutes: Set<[String]> = []
+    var blocks: Set<[String]> = []
     /// Users in the order the store first had them.
     var users: [String] = []
     var generation = 0
@@ -26,15 +32,29 @@ struct SimulatedStore {
         case .userCreated(let user, let name):
             self.names[user] = name
             if !self.users.contains(name) { self.users.append(name) }
-        case .postCreated(let post, let author, let body):
-            self.posts[post] = Post(author: self.names[author]!, body: body)
+        case .postCreated(let post, let author, let body, let link):
+            self.posts[post] = Post(
+                author: self.names[author]!, body: body, kind: link?.kind ?? .post, link: link?.post ?? 0,
+                linkAuthor: link.map { self.names[$0.author]! })
         case .postDeleted(let post, _):
-            self.posts[post]?.deleted = true
-            self.posts[post]?.deletedIn = self.generation
+            // A post's reposts go with it, as PostgresBatchWriter does.
+            for id in [post] + self.posts.filter({ $0.value.kind == .repost && $0.value.link == post }).keys
+            where self.posts[id]?.deleted == false {
+                self.posts[id]?.deleted = true
+                self.posts[id]?.deletedIn = self.generation
+            }
+        case .repostsHidden(let follower, let followee, let hidden):
+            let pair = [self.names[follower]!, self.names[followee]!]
+            if hidden && self.follows.contains(pair) { self.hiddenReposts.insert(pair) } else { self.hiddenReposts.remove(pair) }
+        case .muted(let user, let target): self.mutes.insert([self.names[user]!, self.names[target]!])
+        case .unmuted(let user, let target): self.mutes.remove([self.names[user]!, self.names[target]!])
+        case .blocked(let user, let target): self.blocks.insert([self.names[user]!, self.names[target]!])
+        case .unblocked(let user, let target): self.blocks.remove([self.names[user]!, self.names[target]!])
         case .followed(let follower, let followee):
             self.follows.insert([self.names[follower]!, self.names[followee]!])
         case .unfollowed(let follower, let followee):
             self.follows.remove([self.names[follower]!, self.names[followee]!])
+            self.hiddenReposts.remove([self.names[follower]!, self.names[followee]!])
         case .liked(let user, let post):
             self.posts[post]?.likers.insert(self.names[user]!)
         case .unliked(let user, let post):
@@ -44,7 +64,27 @@ struct SimulatedStore {
 
     func stored(_ id: UInt64) -> StoredPost? {
         guard let post = self.posts[id], !post.deleted else { return nil }
-        return StoredPost(id: id, author: post.author, body: post.body, likes: post.likers.count)
+        // As PostgresStore reads it: a repost with its original's body and counts.
+        let shown = post.kind == .repost ? post.link : id
+        let original = self.posts[shown]
+        func count(_ kind: PostKind) -> Int {
+            self.posts.values.filter { $0.kind == kind && $0.link == shown && !$0.deleted }.count
+        }
+        return StoredPost(
+            id: id, author: post.author, body: original?.body ?? post.body, likes: original?.likers.count ?? 0,
+            replies: count(.reply), reposts: count(.repost), kind: post.kind, link: post.link, linkAuthor: post.linkAuthor)
+    }
+
+    /// The user's live repost of `original`, if any.
+    func repost(by user: String, of original: UInt64) -> StoredPost? {
+        self.posts.filter { $0.value.kind == .repost && $0.value.link == original && $0.value.author == user && !$0.value.deleted }
+            .keys.first.flatMap { self.stored($0) }
+    }
+
+    /// A post's live replies below `before`, newest first.
+    func replies(to id: UInt64, below before: UInt64, limit: Int) -> [FeedEntry] {
+        self.posts.filter { $0.key < before && $0.value.kind == .reply && $0.value.link == id && !$0.value.deleted }.keys
+            .sorted(by: >).prefix(limit).map { self.entry($0) }
     }
 
     /// An author's live posts below `before`, newest first, at most `limit`.
@@ -66,16 +106,13 @@ struct SimulatedStore {
             .sorted(by: >).prefix(limit).map { self.entry($0) }
     }
 
-    /// Live posts by `authors` newer than `after` and older than `below`, oldest first.
-    func newer(authors: [String], after: UInt64, below: UInt64, limit: Int) -> [FeedEntry] {
-        let wanted = Set(authors)
-        return self.posts.filter { $0.key > after && $0.key < below && wanted.contains($0.value.author) && !$0.value.deleted }
-            .keys.sorted().prefix(limit).map { self.entry($0) }
-    }
-
     func entry(_ id: UInt64) -> FeedEntry {
-        let post = self.posts[id]!
-        return FeedEntry(id: id, author: post.author, createdMilliseconds: PostID.createdMilliseconds(id), body: post.body)
+        let post = self.stored(id) ?? StoredPost(id: id, author: self.posts[id]!.author, body: self.posts[id]!.body, likes: 0)
+        return FeedEntry(
+            id: id, author: post.author, createdMilliseconds: PostID.createdMilliseconds(id), body: post.body,
+            meta: EntryMeta(
+                kind: post.kind, link: post.link, linkAuthor: post.linkAuthor, likes: post.likes, replies: post.replies,
+                reposts: post.reposts))
     }
 
     /// The count FEED.STATS needs: live posts up to the baseline, counting
@@ -141,13 +178,18 @@ final class StoreBackedFeed {
         for pair in self.store.follows {
             self.engine.restoreFollow(follower: self.engine.number(of: pair[0])!, followee: self.engine.number(of: pair[1])!)
         }
+        func numbers(_ pair: [String]) -> (UInt32, UInt32) { (self.engine.number(of: pair[0])!, self.engine.number(of: pair[1])!) }
+        for pair in self.store.mutes.map(numbers) { self.engine.restoreMute(user: pair.0, target: pair.1) }
+        for pair in self.store.blocks.map(numbers) { self.engine.restoreBlock(user: pair.0, target: pair.1) }
+        for pair in self.store.hiddenReposts.map(numbers) { self.engine.restoreHiddenReposts(follower: pair.0, followee: pair.1) }
         // Users the engine numbered differently: mutations name them by the new numbers.
         self.store.names = Dictionary(uniqueKeysWithValues: self.store.users.map { (self.engine.number(of: $0)!, $0) })
         if let warm {
             let newest = self.store.newest(limit: warm)
             let from = newest.count == warm ? newest.last!.id : 0
             for (author, posts) in Dictionary(grouping: newest, by: \.author) {
-                self.engine.installRecent(author: author, posts: posts, from: from, below: self.baseline.maxPostID + 1)
+                self.engine.installRecent(
+                    author: author, posts: posts.sorted { $0.id > $1.id }, from: from, below: self.baseline.maxPostID + 1, now: self.now)
             }
             self.engine.lowerRecentFloors(to: from, whereAtMost: self.baseline.maxPostID + 1)
         }
@@ -171,6 +213,18 @@ final class StoreBackedFeed {
                     }
                 case .postCount(let user):
                     self.engine.installPostCount(user: user, count: self.store.postCount(user, baseline: self.baseline))
+                case .repost(let user, let original):
+                    if let repost = self.store.repost(by: user, of: original) {
+                        self.engine.installPost(repost, now: self.now)
+                    } else {
+                        self.engine.installNoRepost(user: user, post: original)
+                    }
+                case .linked(let id):
+                    if let post = self.store.stored(id) {
+                        self.engine.installPost(post, now: self.now)
+                    } else {
+                        self.engine.installAbsent(id, now: self.now)
+                    }
                 }
             }
         }
@@ -181,28 +235,36 @@ final class StoreBackedFeed {
     var continuations = 0
     var faults = 0
 
-    /// A read completed from the store, as the server completes it.
-    func complete(_ collector: FeedEntryCollector, _ continuation: StoreContinuation?) -> [FeedEntry] {
+    /// A read completed from the store, as the server completes it; and
+    /// whether the store had no more rows than it gave.
+    func complete(_ collector: FeedEntryCollector, _ continuation: StoreContinuation?) -> (entries: [FeedEntry], exhausted: Bool) {
         var entries = collector.entries
         for (index, id) in collector.unresolved {
             entries[index] = self.engine.isDeleted(id) ? nil : self.store.stored(id).map { self.store.entry($0.id) }
         }
-        var result = entries.compactMap { $0 }.map { entry -> FeedEntry in
-            var entry = entry
-            if entry.body == nil { entry.body = self.store.posts[entry.id]?.body }
-            return entry
-        }
+        var result = entries.compactMap { $0 }.map(self.filled)
+        var exhausted = true
         if let continuation {
             self.continuations += 1
-            let authors = continuation.authors.map { self.engine.name(of: $0) }
-            let older = self.store.older(authors: authors, below: continuation.before, limit: continuation.storeLimit)
-            result += continuation.merged(store: older, isDeleted: { self.engine.isDeleted($0) }).map { entry in
-                var entry = entry
-                if entry.body == nil { entry.body = self.store.posts[entry.id]?.body }
-                return entry
-            }
+            let older =
+                continuation.replyTo.map { self.store.replies(to: $0, below: continuation.before, limit: continuation.storeLimit) }
+                ?? self.store.older(
+                    authors: continuation.authors.map { self.engine.name(of: $0) }, below: continuation.before,
+                    limit: continuation.storeLimit)
+            let rest = continuation.merged(store: older, isDeleted: { self.engine.isDeleted($0) })
+            exhausted = older.count < continuation.storeLimit && rest.count < continuation.count
+            result += rest.map(self.filled)
         }
-        return result
+        return (result, exhausted)
+    }
+
+    /// What the store adds to an entry memory lost the body of.
+    private func filled(_ entry: FeedEntry) -> FeedEntry {
+        guard entry.body == nil else { return entry }
+        if entry.meta.kind == .repost, self.store.stored(entry.id) != nil { return self.store.entry(entry.id) }
+        var entry = entry
+        entry.body = self.store.posts[entry.id]?.body
+        return entry
     }
 
     /// FEED.DELETE as the server answers it: 0 for a post the store does not have.
@@ -218,35 +280,45 @@ final class StoreBackedFeed {
         }
     }
 
+    /// FEED.READ as the server answers it: memory's answer when it holds
+    /// the page, else rounds of candidates completed from the store
+    /// (`ServerContext.feedPage`).
     func read(_ user: String, count: Int, before: UInt64? = nil) -> [FeedEntry] {
         var collector = FeedEntryCollector()
         let continuation = self.engine.read(user: user, count: count, before: before, now: self.now, into: &collector)
-        return self.complete(collector, continuation)
+        if continuation == nil && collector.unresolved.isEmpty && !collector.entries.contains(where: { $0?.body == nil }) {
+            return collector.entries.compactMap { $0 }
+        }
+        var raw = count + self.configuration.repostFalloff + 8
+        while true {
+            var candidates = FeedEntryCollector()
+            let continuation = self.engine.read(user: user, count: count, before: before, now: self.now, into: &candidates, raw: raw)
+            let completed = self.complete(candidates, continuation)
+            let complete = (continuation == nil && candidates.entries.count < raw) || (continuation != nil && completed.exhausted)
+            if let page = self.engine.finishRead(user: user, entries: completed.entries, count: count, complete: complete) {
+                return page
+            }
+            raw *= 2
+        }
     }
 
     /// FEED.READ … AFTER, completed from the store as the server does.
     func readAfter(_ user: String, after: UInt64, count: Int) -> [FeedEntry] {
-        let (entries, catchUp) = self.engine.readAfter(user: user, after: after, count: count, now: self.now)
-        guard let catchUp else { return self.filled(entries) }
-        precondition(entries.isEmpty)
+        if let memory = self.engine.readAfter(user: user, after: after, count: count, now: self.now) { return memory }
         self.continuations += 1
-        let authors = catchUp.authors.map { self.engine.name(of: $0) }
-        let rows = self.store.newer(authors: authors, after: catchUp.after, below: catchUp.below, limit: catchUp.storeLimit)
-        return self.filled(catchUp.merged(store: rows, isDeleted: { self.engine.isDeleted($0) }))
+        return FeedPaging.newer(than: after, count: count) { before, size in self.read(user, count: size, before: before) }
     }
 
-    private func filled(_ entries: [FeedEntry]) -> [FeedEntry] {
-        entries.map { entry in
-            var entry = entry
-            if entry.body == nil { entry.body = self.store.posts[entry.id]?.body }
-            return entry
-        }
+    func replies(_ id: UInt64, count: Int, before: UInt64? = nil) -> [FeedEntry] {
+        var collector = FeedEntryCollector()
+        let continuation = self.engine.replies(to: id, count: count, before: before, into: &collector)
+        return self.complete(collector, continuation).entries
     }
 
     func posts(_ author: String, count: Int, before: UInt64? = nil) -> [FeedEntry] {
         var collector = FeedEntryCollector()
         let continuation = self.engine.posts(author: author, count: count, before: before, into: &collector)
-        return self.complete(collector, continuation)
+        return self.complete(collector, continuation).entries
     }
 
     func get(_ ids: [UInt64]) -> [FeedEntry?] {
@@ -256,11 +328,7 @@ final class StoreBackedFeed {
         for (index, id) in collector.unresolved {
             entries[index] = self.engine.isDeleted(id) ? nil : self.store.stored(id).map { self.store.entry($0.id) }
         }
-        return entries.map { entry in
-            guard var entry, entry.body == nil else { return entry }
-            entry.body = self.store.posts[entry.id]?.body
-            return entry
-        }
+        return entries.map { $0.map(self.filled) }
     }
 }
 

@@ -61,6 +61,8 @@ enum FeedArguments {
         var after: String?
         /// FEED.READ … AFTER post-id (catch-up, oldest first).
         var afterPost: UInt64?
+        /// Entries as maps with their links and counts.
+        var withMeta = false
     }
 
     /// Parses `[COUNT n] [BEFORE id] [AFTER user]` from `start`; each option
@@ -75,6 +77,12 @@ enum FeedArguments {
         var index = start
         while index < call.count {
             let option: String
+            if allowsBefore && call.argument(index, is: "WITHMETA") {
+                guard seen.insert("WITHMETA").inserted else { throw .syntax }
+                page.withMeta = true
+                index += 1
+                continue
+            }
             if call.argument(index, is: "COUNT") {
                 option = "COUNT"
             } else if allowsBefore && call.argument(index, is: "BEFORE") {
@@ -126,6 +134,8 @@ struct RESPEntryWriter: FeedEntryWriter {
     var unresolved = 0
     /// Non-nil in collecting mode.
     var collected: FeedEntryCollector?
+    /// WITHMETA: each entry a map of its fields, links and counts.
+    var withMeta = false
 
     mutating func beginEntries(count: Int) {
         if self.collected != nil { return self.collected!.beginEntries(count: count) }
@@ -133,11 +143,15 @@ struct RESPEntryWriter: FeedEntryWriter {
     }
 
     mutating func entry(
-        id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?
+        id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?,
+        meta: EntryMeta
     ) {
         if body == nil { self.missingBodies += 1 }
-        if self.collected != nil {
-            return self.collected!.entry(id: id, author: author, createdMilliseconds: createdMilliseconds, body: body)
+        if self.collected != nil || self.withMeta {
+            var collector = FeedEntryCollector()
+            collector.entry(id: id, author: author, createdMilliseconds: createdMilliseconds, body: body, meta: meta)
+            if self.collected != nil { return self.collected!.entries.append(collector.entries[0]) }
+            return self.reply.entry(collector.entries[0]!, withMeta: true)
         }
         self.reply.buffer.writeStaticString("*4\r\n")
         // Post ids go as decimal strings: JavaScript clients would round a
@@ -176,8 +190,37 @@ extension ReplyWriter {
         self = writer.reply
     }
 
-    /// Writes one entry (for replies built from values).
-    mutating func entry(_ entry: FeedEntry) {
+    /// Writes one entry (for replies built from values). WITHMETA: a map of
+    /// id, author, ts, body, likes, replies, reposts, reply_to, repost_of and
+    /// reposted_by; a repost shows its original's author, time, body and
+    /// counts, its own id, and who reposted it.
+    mutating func entry(_ entry: FeedEntry, withMeta: Bool = false) {
+        if withMeta {
+            let meta = entry.meta
+            let repost = meta.kind == .repost
+            self.mapHeader(10)
+            self.bulk("id")
+            self.bulk(decimal: Int64(entry.id))
+            self.bulk("author")
+            self.bulk(repost ? meta.linkAuthor ?? "" : entry.author)
+            self.bulk("ts")
+            self.integer(repost ? PostID.createdMilliseconds(meta.link) : entry.createdMilliseconds)
+            self.bulk("body")
+            if let body = entry.body { self.bulk(body) } else { self.null() }
+            self.bulk("likes")
+            self.integer(meta.likes)
+            self.bulk("replies")
+            self.integer(meta.replies)
+            self.bulk("reposts")
+            self.integer(meta.reposts)
+            self.bulk("reply_to")
+            if meta.kind == .reply { self.bulk(decimal: Int64(meta.link)) } else { self.null() }
+            self.bulk("repost_of")
+            if repost { self.bulk(decimal: Int64(meta.link)) } else { self.null() }
+            self.bulk("reposted_by")
+            if repost { self.bulk(entry.author) } else { self.null() }
+            return
+        }
         self.arrayHeader(4)
         self.bulk(decimal: Int64(entry.id))
         self.bulk(entry.author)

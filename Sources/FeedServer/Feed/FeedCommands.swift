@@ -10,10 +10,11 @@ import Timeline
 enum FeedCommands {
     static let all: [CommandSpec] = [
         post, delete, follow, unfollow, read, posts, get, followers, following, stats, like, unlike, sync, token,
+        repost, unrepost, replies, mute, unmute, block, unblock, mutes, blocks,
     ]
 
     /// Runs `body`, replying with its error in Redis's form if it throws.
-    private static func run(_ state: inout ConnectionState, _ body: (inout ConnectionState) throws(CommandError) -> Void) {
+    static func run(_ state: inout ConnectionState, _ body: (inout ConnectionState) throws(CommandError) -> Void) {
         do {
             try body(&state)
         } catch {
@@ -21,33 +22,51 @@ enum FeedCommands {
         }
     }
 
-    private static let user = CommandArgument("user", .string)
-    private static let postID = CommandArgument("post-id", .integer)
-    private static let count = CommandArgument("count", .integer, token: "COUNT", optional: true)
-    private static let before = CommandArgument("post-id", .integer, token: "BEFORE", optional: true)
-    private static let after = CommandArgument("user", .string, token: "AFTER", optional: true)
+    static let user = CommandArgument("user", .string)
+    static let postID = CommandArgument("post-id", .integer)
+    static let count = CommandArgument("count", .integer, token: "COUNT", optional: true)
+    static let before = CommandArgument("post-id", .integer, token: "BEFORE", optional: true)
+    static let after = CommandArgument("user", .string, token: "AFTER", optional: true)
     /// Journal bytes of a write that is not a post.
-    private static let smallWrite = 160
+    static let smallWrite = 160
 
     static let post = CommandSpec(
-        "feed.post", arity: 3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
-        summary: "Publishes a post; returns its id as a decimal string. Pushed to followers, or pulled at read time for celebrities.",
+        "feed.post", arity: -3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        summary:
+            "Publishes a post, or with REPLYTO a reply; returns its id as a decimal string. Pushed to followers, or pulled at read time for celebrities.",
         since: "0.1.0", group: "feed", complexity: "O(F) where F is the author's number of active followers",
-        arguments: [CommandArgument("author", .string), CommandArgument("body", .string)]
+        arguments: [
+            CommandArgument("author", .string), CommandArgument("body", .string),
+            CommandArgument("post-id", .integer, token: "REPLYTO", optional: true),
+        ]
     ) { call, state in
         run(&state) { state throws(CommandError) in
             let author = try FeedArguments.user(call, 1)
             let body = try FeedArguments.body(call, 2)
-            let now = WallClock.milliseconds()
-            let bytes = Journal.size(of: .postCreated(post: 0, author: 0, body: body)) + Self.smallWrite
-            let events = call.server.feedEvents
-            let id = try call.write(bytes: bytes, grows: true, state: &state) { (engine) throws(FeedError) in
-                let id = try engine.post(author: author, body: body, now: now)
-                events.postCreated(id: id, author: author, body: body, engine: engine)
-                return id
+            var replyTo: UInt64? = nil
+            if call.count > 3 {
+                guard call.count == 5, call.argument(3, is: "REPLYTO") else { throw .syntax }
+                replyTo = try FeedArguments.postID(call, 4)
             }
-            events.drain()
-            state.reply.bulk(decimal: Int64(id))  // a string: exact in every client (ADR 0010)
+            let bytes = Journal.size(of: .postCreated(post: 0, author: 0, body: body)) + Self.smallWrite
+            let server = call.server
+            let parent = replyTo
+            call.faulting(state: &state) { answer in
+                let now = WallClock.milliseconds()
+                let events = server.feedEvents
+                defer { events.drain() }
+                return Attempt(
+                    server.journaledWrite(bytes: bytes, grows: true) { (engine) throws(FeedError) in
+                        answer?.install(into: &engine, now: now)
+                        let id = try engine.post(author: author, body: body, replyTo: parent, now: now)
+                        events.postCreated(id: id, author: author, body: body, engine: engine)
+                        return id
+                    }, server: server)
+            } absent: { reply in
+                reply.error(CommandError.feed(.noSuchPost).message)
+            } reply: { id, reply in
+                reply.bulk(decimal: Int64(id))  // a string: exact in every client (ADR 0010)
+            }
         }
     }
 
@@ -82,16 +101,23 @@ enum FeedCommands {
 
     static let follow = CommandSpec(
         "feed.follow", arity: 3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
-        summary: "Follows a user and copies their recent posts into the feed; 1 if new, 0 if already following.",
+        summary:
+            "Follows a user and copies their recent posts into the feed; 1 if new, 0 if already following. NOREPOSTS hides their reposts; following again without it shows them.",
         since: "0.1.0", group: "feed", complexity: "O(T) where T is the timeline cap",
-        arguments: [CommandArgument("follower", .string), CommandArgument("followee", .string)]
+        arguments: [
+            CommandArgument("follower", .string), CommandArgument("followee", .string),
+            CommandArgument("noreposts", .pureToken, token: "NOREPOSTS", optional: true),
+        ]
     ) { call, state in
         run(&state) { state throws(CommandError) in
+            guard call.count <= 4 else { throw .syntax }
             let follower = try FeedArguments.user(call, 1)
             let followee = try FeedArguments.user(call, 2)
+            if call.count == 4 && !call.argument(3, is: "NOREPOSTS") { throw .syntax }
+            let hiding = call.count == 4
             let now = WallClock.milliseconds()
             let changed = try call.write(bytes: Self.smallWrite * 3, grows: true, state: &state) { (engine) throws(FeedError) in
-                try engine.follow(follower: follower, followee: followee, now: now)
+                try engine.follow(follower: follower, followee: followee, hidingReposts: hiding, now: now)
             }
             state.reply.integer(changed ? 1 : 0)
         }
@@ -116,33 +142,37 @@ enum FeedCommands {
     static let read = CommandSpec(
         "feed.read", arity: -2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"], firstKey: 1,
         summary:
-            "Returns a user's feed, newest first: [id (a decimal string), author, created_ms, body] per entry; with AFTER, what is newer than an id, oldest first.",
+            "Returns a user's feed, newest first: [id (a decimal string), author, created_ms, body] per entry (a repost: its id, the reposter, its time, the original's body); with AFTER, what is newer than an id, oldest first; WITHMETA: maps with links and counts. Mutes, blocks, hidden reposts and replies to strangers are left out before COUNT.",
         since: "0.1.0", group: "feed",
         complexity: "O(N log C) for N entries merging C followed celebrities; a dropped timeline is rebuilt first",
-        arguments: [user, count, before, CommandArgument("post-id", .integer, token: "AFTER", optional: true)]
+        arguments: [
+            user, count, before, CommandArgument("post-id", .integer, token: "AFTER", optional: true),
+            CommandArgument("withmeta", .pureToken, token: "WITHMETA", optional: true),
+        ]
     ) { call, state in
         run(&state) { state throws(CommandError) in
             let user = try FeedArguments.user(call, 1)
             let page = try FeedArguments.page(call, from: 2, before: true, after: false, afterPost: true)
-            let now = WallClock.milliseconds()
             if let after = page.afterPost {
-                return call.catchUp(state: &state, user: user, after: after, count: page.count)
+                return call.catchUp(state: &state, user: user, after: after, count: page.count, withMeta: page.withMeta)
             }
-            call.readEntries(state: &state) { engine, writer in
-                engine.read(user: user, count: page.count, before: page.before, now: now, into: &writer)
-            }
+            call.readFeed(state: &state, user: user, count: page.count, before: page.before, withMeta: page.withMeta)
         }
     }
 
     static let posts = CommandSpec(
         "feed.posts", arity: -2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"], firstKey: 1,
-        summary: "Returns an author's own posts, newest first.", since: "0.1.0", group: "feed",
-        complexity: "O(N) for N entries", arguments: [CommandArgument("author", .string), count, before]
+        summary: "Returns an author's own posts, replies and reposts, newest first.", since: "0.1.0", group: "feed",
+        complexity: "O(N) for N entries",
+        arguments: [
+            CommandArgument("author", .string), count, before,
+            CommandArgument("withmeta", .pureToken, token: "WITHMETA", optional: true),
+        ]
     ) { call, state in
         run(&state) { state throws(CommandError) in
             let author = try FeedArguments.user(call, 1)
             let page = try FeedArguments.page(call, from: 2, before: true, after: false)
-            call.readEntries(state: &state) { engine, writer in
+            call.readEntries(state: &state, withMeta: page.withMeta) { engine, writer in
                 engine.posts(author: author, count: page.count, before: page.before, into: &writer)
             }
         }
@@ -152,14 +182,18 @@ enum FeedCommands {
         "feed.get", arity: -2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"],
         summary: "Returns each post as [id, author, created_ms, body], or nil when it does not exist.",
         since: "0.1.0", group: "feed", complexity: "O(N) for N ids",
-        arguments: [CommandArgument("post-id", .integer, multiple: true)]
+        arguments: [
+            CommandArgument("post-id", .integer, multiple: true),
+            CommandArgument("withmeta", .pureToken, token: "WITHMETA", optional: true),
+        ]
     ) { call, state in
         run(&state) { state throws(CommandError) in
             var requested: [UInt64] = []
             requested.reserveCapacity(call.count - 1)
-            for index in 1..<call.count { requested.append(try FeedArguments.postID(call, index)) }
+            let withMeta = call.count > 2 && call.argument(call.count - 1, is: "WITHMETA")
+            for index in 1..<(call.count - (withMeta ? 1 : 0)) { requested.append(try FeedArguments.postID(call, index)) }
             let ids = requested
-            call.readEntries(state: &state, positional: true) { engine, writer in
+            call.readEntries(state: &state, positional: true, withMeta: withMeta) { engine, writer in
                 engine.get(ids, into: &writer)
                 return nil
             }

@@ -15,123 +15,25 @@ extension CommandCall {
     /// when the store does not have it either. Otherwise such a post (deleted
     /// meanwhile) is left out.
     func readEntries(
-        state: inout ConnectionState, positional: Bool = false,
+        state: inout ConnectionState, positional: Bool = false, withMeta: Bool = false,
         _ read: @escaping @Sendable (inout FeedEngine, inout RESPEntryWriter) -> StoreContinuation?
     ) {
-        let start = state.reply.buffer.writerIndex
-        var continuation: StoreContinuation?
-        var needsStore = 0
-        let server = self.server
-        state.reply.writeEntries { writer in
-            continuation = server.feed.withEngine { engine in
-                server.relieveMemory(&engine)
-                return read(&engine, &writer)
-            }
-            needsStore = writer.missingBodies + writer.unresolved
-        }
-        guard needsStore > 0 || continuation != nil, let persistence = self.server.persistence,
-            let store = persistence.currentStore
-        else { return }
-
-        // Take the memory answer back and build the full one from the store.
-        state.reply.buffer.moveWriterIndex(to: start)
+        guard let store = self.fromMemory(state: &state, withMeta: withMeta, read) else { return }
         let feed = self.server.feed
         let version = state.reply.version
-        persistence.storeReads.add(1, ordering: .relaxed)
         let promise = self.eventLoop.makePromise(of: ByteBuffer.self)
         promise.completeWithTask {
             var collecting = RESPEntryWriter(reply: ReplyWriter(buffer: ByteBuffer(), version: version))
             collecting.collected = FeedEntryCollector()
             let continuation = feed.withEngine { read(&$0, &collecting) }
-            return await Self.completeFromStore(
-                collecting.collected!, continuation: continuation, positional: positional, store: store, feed: feed,
-                version: version)
-        }
-        state.deferred = .blocking(promise.futureResult)
-    }
-
-    /// The reply: memory's entries with what they lack filled in from the
-    /// store, then the store's older posts merged with memory's.
-    private static func completeFromStore(
-        _ collected: FeedEntryCollector, continuation: StoreContinuation?, positional: Bool, store: PostgresStore,
-        feed: SharedFeedEngine, version: RESPVersion
-    ) async -> ByteBuffer {
-        var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
-        do {
-            var wanted = collected.unresolved.map(\.id)
-            wanted += collected.entries.compactMap { $0 }.filter { $0.body == nil }.map(\.id)
-            wanted += continuation?.memory.filter { $0.body == nil }.map(\.id) ?? []
-            let fetched = try await store.posts(wanted)
-            var older: [FeedEntry] = []
-            if let continuation { older = try await store.olderPosts(continuation) }
-            // Cache what came back; leave out what was deleted meanwhile.
-            let (deleted, rest) = feed.withEngine { engine -> (Set<UInt64>, [FeedEntry]) in
-                for post in fetched.values { engine.cacheBody(post.id, body: post.body) }
-                let deleted = Set(wanted.filter { engine.isDeleted($0) })
-                let rest = continuation?.merged(store: older, isDeleted: { engine.isDeleted($0) }) ?? []
-                return (deleted, rest)
-            }
-            func filled(_ entry: FeedEntry) -> FeedEntry {
-                var entry = entry
-                if entry.body == nil { entry.body = fetched[entry.id]?.body }
-                return entry
-            }
-            var entries = collected.entries.map { $0.map(filled) }
-            var present = Array(repeating: true, count: entries.count)
-            for (index, id) in collected.unresolved {
-                if let post = fetched[id], !deleted.contains(id) {
-                    entries[index] = FeedEntry(
-                        id: id, author: post.author, createdMilliseconds: PostID.createdMilliseconds(id), body: post.body)
-                } else if !positional {
-                    present[index] = false
-                }
-            }
-            let kept = zip(entries, present).filter(\.1).map(\.0)
-            reply.arrayHeader(kept.count + rest.count)
-            for entry in kept {
-                if let entry { reply.entry(entry) } else { reply.nullArray() }
-            }
-            for entry in rest { reply.entry(filled(entry)) }
-        } catch {
-            reply = ReplyWriter(buffer: ByteBuffer(), version: version)
-            reply.error(CommandError.storeUnavailable.message)
-        }
-        return reply.buffer
-    }
-
-    /// FEED.READ … AFTER: from memory when it holds every entry with its
-    /// body; otherwise (the id is older than memory holds, or a body was
-    /// evicted) completed from the store, oldest first, with the
-    /// connection's later commands waiting for it.
-    func catchUp(state: inout ConnectionState, user: String, after: UInt64, count: Int) {
-        let server = self.server
-        let start = state.reply.buffer.writerIndex
-        var catchUp: StoreCatchUp?
-        var missingBodies = 0
-        state.reply.writeEntries { writer in
-            catchUp = server.feed.withEngine { engine in
-                server.relieveMemory(&engine)
-                return engine.readAfter(user: user, after: after, count: count, now: WallClock.milliseconds(), into: &writer)
-            }
-            missingBodies = writer.missingBodies
-        }
-        guard catchUp != nil || missingBodies > 0 else { return }  // answered from memory
-        state.reply.buffer.moveWriterIndex(to: start)
-        guard server.persistence?.currentStore != nil else {
-            // No store: memory's entries are all there are.
-            let entries = catchUp?.merged(store: [], isDeleted: { _ in false }) ?? []
-            state.reply.arrayHeader(entries.count)
-            for entry in entries { state.reply.entry(entry) }
-            return
-        }
-        let version = state.reply.version
-        let promise = self.eventLoop.makePromise(of: ByteBuffer.self)
-        promise.completeWithTask {
             var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
             do {
-                let entries = try await server.entries(of: user, after: after, count: count)
-                reply.arrayHeader(entries.count)
-                for entry in entries { reply.entry(entry) }
+                let completed = try await ServerContext.complete(
+                    collecting.collected!, continuation: continuation, positional: positional, store: store, feed: feed)
+                reply.arrayHeader(completed.entries.count)
+                for entry in completed.entries {
+                    if let entry { reply.entry(entry, withMeta: withMeta) } else { reply.nullArray() }
+                }
             } catch {
                 reply = ReplyWriter(buffer: ByteBuffer(), version: version)
                 reply.error(CommandError.storeUnavailable.message)
@@ -140,34 +42,199 @@ extension CommandCall {
         }
         state.deferred = .blocking(promise.futureResult)
     }
+
+    /// Runs a read against memory into the reply. Nil when that answer
+    /// stands; else the answer is taken back and the store that must
+    /// complete it returned.
+    private func fromMemory(
+        state: inout ConnectionState, withMeta: Bool,
+        _ read: (inout FeedEngine, inout RESPEntryWriter) -> StoreContinuation?
+    ) -> PostgresStore? {
+        let start = state.reply.buffer.writerIndex
+        var continuation: StoreContinuation?
+        var needsStore = 0
+        let server = self.server
+        state.reply.writeEntries { writer in
+            writer.withMeta = withMeta
+            continuation = server.feed.withEngine { engine in
+                server.relieveMemory(&engine)
+                return read(&engine, &writer)
+            }
+            needsStore = writer.missingBodies + writer.unresolved
+        }
+        guard needsStore > 0 || continuation != nil, let persistence = server.persistence,
+            let store = persistence.currentStore
+        else { return nil }
+        state.reply.buffer.moveWriterIndex(to: start)
+        persistence.storeReads.add(1, ordering: .relaxed)
+        return store
+    }
+
+    /// FEED.READ: from memory when it holds the page; else completed from
+    /// the store (`ServerContext.feedPage`), with the connection's later
+    /// commands waiting for it.
+    func readFeed(state: inout ConnectionState, user: String, count: Int, before: UInt64?, withMeta: Bool) {
+        let now = WallClock.milliseconds()
+        guard
+            self.fromMemory(state: &state, withMeta: withMeta, { engine, writer in
+                engine.read(user: user, count: count, before: before, now: now, into: &writer)
+            }) != nil
+        else { return }
+        let server = self.server
+        let version = state.reply.version
+        self.replyLater(state: &state) {
+            let entries = try await server.feedPage(user: user, count: count, before: before)
+            var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
+            reply.arrayHeader(entries.count)
+            for entry in entries { reply.entry(entry, withMeta: withMeta) }
+            return reply.buffer
+        }
+    }
+
+    /// FEED.READ … AFTER: from memory when it holds every entry with its
+    /// body; otherwise completed from the store, oldest first, with the
+    /// connection's later commands waiting for it.
+    func catchUp(state: inout ConnectionState, user: String, after: UInt64, count: Int, withMeta: Bool) {
+        let server = self.server
+        let memory = server.feed.withEngine { engine in
+            server.relieveMemory(&engine)
+            return engine.readAfter(user: user, after: after, count: count, now: WallClock.milliseconds())
+        }
+        if let memory {
+            state.reply.arrayHeader(memory.count)
+            for entry in memory { state.reply.entry(entry, withMeta: withMeta) }
+            return
+        }
+        let version = state.reply.version
+        self.replyLater(state: &state) {
+            let entries = try await server.entries(of: user, after: after, count: count)
+            var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
+            reply.arrayHeader(entries.count)
+            for entry in entries { reply.entry(entry, withMeta: withMeta) }
+            return reply.buffer
+        }
+    }
+
+    /// Sends what `body` builds when it is ready, in order; a store error
+    /// as Redis's TRYAGAIN.
+    private func replyLater(state: inout ConnectionState, _ body: @escaping @Sendable () async throws -> ByteBuffer) {
+        let version = state.reply.version
+        let promise = self.eventLoop.makePromise(of: ByteBuffer.self)
+        promise.completeWithTask {
+            do {
+                return try await body()
+            } catch {
+                var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
+                reply.error(CommandError.storeUnavailable.message)
+                return reply.buffer
+            }
+        }
+        state.deferred = .blocking(promise.futureResult)
+    }
 }
 
 extension ServerContext {
+    /// A read's entries completed from the store: memory's with what they
+    /// lack filled in, then the store's older posts merged with memory's.
+    /// `storeExhausted`: the store had no more rows than it gave.
+    static func complete(
+        _ collected: FeedEntryCollector, continuation: StoreContinuation?, positional: Bool, store: PostgresStore,
+        feed: SharedFeedEngine
+    ) async throws -> (entries: [FeedEntry?], storeExhausted: Bool) {
+        var wanted = collected.unresolved.map(\.id)
+        wanted += collected.entries.compactMap { $0 }.filter { $0.body == nil }.map(\.id)
+        wanted += continuation?.memory.filter { $0.body == nil }.map(\.id) ?? []
+        let fetched = try await store.posts(wanted)
+        var older: [FeedEntry] = []
+        if let continuation { older = try await store.olderPosts(continuation) }
+        // Cache what came back; leave out what was deleted meanwhile.
+        let (deleted, rest) = feed.withEngine { engine -> (Set<UInt64>, [FeedEntry]) in
+            for post in fetched.values where post.kind != .repost || post.body.isEmpty == false {
+                engine.cacheBody(post.id, body: post.body)
+            }
+            let deleted = Set(wanted.filter { engine.isDeleted($0) })
+            let rest = continuation?.merged(store: older, isDeleted: { engine.isDeleted($0) }) ?? []
+            return (deleted, rest)
+        }
+        func filled(_ entry: FeedEntry) -> FeedEntry {
+            guard entry.body == nil, let post = fetched[entry.id] else { return entry }
+            // A repost's original left memory: the store's row has its body and counts.
+            if entry.meta.kind == .repost { return post.entry }
+            var entry = entry
+            entry.body = post.body
+            return entry
+        }
+        var entries = collected.entries.map { $0.map(filled) }
+        var present = Array(repeating: true, count: entries.count)
+        for (index, id) in collected.unresolved {
+            if let post = fetched[id], !deleted.contains(id) {
+                entries[index] = post.entry
+            } else if !positional {
+                present[index] = false
+            }
+        }
+        let kept = zip(entries, present).filter(\.1).map(\.0)
+        let exhausted = continuation.map { older.count < $0.storeLimit && rest.count < $0.count } ?? true
+        return (kept + rest.map { Optional(filled($0)) }, exhausted)
+    }
+
+    /// One page of `user`'s feed, newest first, below `before`, completed
+    /// from the store: the reader's candidates (memory's and the store's),
+    /// then their filters and collapsed reposts. When collapsing needs more
+    /// candidates than a round gave, the next round asks for twice as many.
+    func feedPage(user: String, count: Int, before: UInt64?) async throws -> [FeedEntry] {
+        let now = WallClock.milliseconds()
+        var raw = count + self.configuration.feed.repostFalloff + 8
+        while true {
+            var collector = FeedEntryCollector()
+            let wanted = raw
+            let continuation = self.feed.withEngine { engine in
+                self.relieveMemory(&engine)
+                return engine.read(user: user, count: count, before: before, now: now, into: &collector, raw: wanted)
+            }
+            var entries = collector.entries.compactMap { $0 }
+            var complete = continuation == nil && collector.entries.count < raw
+            if let store = self.persistence?.currentStore, continuation != nil || !collector.unresolved.isEmpty
+                || entries.contains(where: { $0.body == nil })
+            {
+                self.persistence?.storeReads.add(1, ordering: .relaxed)
+                let completed = try await Self.complete(
+                    collector, continuation: continuation, positional: false, store: store, feed: self.feed)
+                entries = completed.entries.compactMap { $0 }
+                complete = complete || (continuation != nil && completed.storeExhausted)
+            } else if continuation != nil {
+                complete = true  // no store: memory's is all there is
+            }
+            let final = complete || raw >= 1 << 16
+            let candidates = entries
+            if let page = self.feed.withEngine({ $0.finishRead(user: user, entries: candidates, count: count, complete: final) }) {
+                return page
+            }
+            raw *= 2
+        }
+    }
+
     /// Up to `count` entries of `user`'s feed newer than `after`, oldest
     /// first, bodies included: from memory, with the store's help when the
     /// id is older than memory holds or a body was evicted (FEED.READ AFTER,
     /// an event stream's replay).
     func entries(of user: String, after: UInt64, count: Int) async throws -> [FeedEntry] {
         let now = WallClock.milliseconds()
-        let (memory, catchUp) = self.feed.withEngine { engine in
+        if let memory = self.feed.withEngine({ engine in
             self.relieveMemory(&engine)
             return engine.readAfter(user: user, after: after, count: count, now: now)
+        }) {
+            return memory
         }
-        guard let persistence = self.persistence, let store = persistence.currentStore else {
-            return catchUp?.merged(store: [], isDeleted: { _ in false }) ?? memory
+        var kept: [FeedEntry] = []
+        var before: UInt64? = nil
+        while true {
+            let entries = try await self.feedPage(user: user, count: FeedPaging.pageSize, before: before)
+            for entry in entries where entry.id > after { kept.append(entry) }
+            if kept.count > count { kept.removeFirst(kept.count - count) }
+            guard entries.count == FeedPaging.pageSize, let last = entries.last, last.id > after else { break }
+            before = last.id
         }
-        var entries = memory
-        if let catchUp {
-            persistence.storeReads.add(1, ordering: .relaxed)
-            let rows = try await store.newerPosts(catchUp)
-            entries = self.feed.withEngine { engine in catchUp.merged(store: rows, isDeleted: { engine.isDeleted($0) }) }
-        }
-        let missing = entries.filter { $0.body == nil }.map(\.id)
-        if !missing.isEmpty {
-            persistence.storeReads.add(1, ordering: .relaxed)
-            let bodies = try await store.posts(missing)
-            for index in entries.indices where entries[index].body == nil { entries[index].body = bodies[entries[index].id]?.body }
-        }
-        return entries
+        return kept.reversed()
     }
 }

@@ -21,7 +21,7 @@ final class Journal: Sendable {
     /// Bytes an entry is accounted at: its body, if any, plus a fixed part.
     static func size(of mutation: FeedMutation) -> Int {
         switch mutation {
-        case .postCreated(_, _, let body): return body.utf8.count + 64
+        case .postCreated(_, _, let body, _): return body.utf8.count + 64
         case .userCreated(_, let name): return name.utf8.count + 48
         default: return 48
         }

@@ -18,6 +18,17 @@ struct MutationBatch: Equatable, Sendable {
     var postAuthors: [UInt32] = []
     var postBodies: [String] = []
     var postCreatedMilliseconds: [Int64] = []
+    var postKinds: [Int16] = []
+    /// The post replied to or reposted; 0 for none.
+    var postLinks: [Int64] = []
+    /// That post's author; nil for none.
+    var postLinkAuthors: [UInt32?] = []
+    /// Follows whose hide-reposts setting ends the batch changed.
+    var repostSettings: [(follower: UInt32, followee: UInt32, hidden: Bool)] = []
+    var mutesAdded: [(user: UInt32, target: UInt32)] = []
+    var mutesRemoved: [(user: UInt32, target: UInt32)] = []
+    var blocksAdded: [(user: UInt32, target: UInt32)] = []
+    var blocksRemoved: [(user: UInt32, target: UInt32)] = []
     var followsAdded: [(follower: UInt32, followee: UInt32)] = []
     var followsRemoved: [(follower: UInt32, followee: UInt32)] = []
     var likesAdded: [(post: Int64, user: UInt32)] = []
@@ -29,15 +40,33 @@ struct MutationBatch: Equatable, Sendable {
         var followOrder: [Pair] = []
         var likes: [LikeKey: Bool] = [:]
         var likeOrder: [LikeKey] = []
+        var settings: [Pair: Bool] = [:]
+        var settingOrder: [Pair] = []
+        var mutes: [Pair: Bool] = [:]
+        var muteOrder: [Pair] = []
+        var blocks: [Pair: Bool] = [:]
+        var blockOrder: [Pair] = []
+        func last(_ pair: Pair, _ value: Bool, in states: inout [Pair: Bool], order: inout [Pair]) {
+            if states.updateValue(value, forKey: pair) == nil { order.append(pair) }
+        }
         for mutation in mutations {
             switch mutation {
             case .userCreated(let user, let name):
                 self.newUsers.append((user, name))
-            case .postCreated(let post, let author, let body):
+            case .postCreated(let post, let author, let body, let link):
                 self.postIDs.append(Int64(bitPattern: post))
                 self.postAuthors.append(author)
                 self.postBodies.append(body)
                 self.postCreatedMilliseconds.append(PostID.createdMilliseconds(post))
+                self.postKinds.append(Int16(link?.kind.rawValue ?? 0))
+                self.postLinks.append(Int64(bitPattern: link?.post ?? 0))
+                self.postLinkAuthors.append(link?.author)
+            case .repostsHidden(let follower, let followee, let hidden):
+                last(Pair(follower: follower, followee: followee), hidden, in: &settings, order: &settingOrder)
+            case .muted(let user, let target), .unmuted(let user, let target):
+                last(Pair(follower: user, followee: target), mutation.isMute, in: &mutes, order: &muteOrder)
+            case .blocked(let user, let target), .unblocked(let user, let target):
+                last(Pair(follower: user, followee: target), mutation.isBlock, in: &blocks, order: &blockOrder)
             case .postDeleted(let post, _):
                 self.deletedPosts.append(Int64(bitPattern: post))
             case .followed(let follower, let followee), .unfollowed(let follower, let followee):
@@ -51,6 +80,17 @@ struct MutationBatch: Equatable, Sendable {
         for pair in followOrder {
             let row = (pair.follower, pair.followee)
             if follows[pair]! { self.followsAdded.append(row) } else { self.followsRemoved.append(row) }
+        }
+        for pair in settingOrder { self.repostSettings.append((pair.follower, pair.followee, settings[pair]!)) }
+        for pair in muteOrder {
+            if mutes[pair]! { self.mutesAdded.append((pair.follower, pair.followee)) } else { self.mutesRemoved.append((pair.follower, pair.followee)) }
+        }
+        for pair in blockOrder {
+            if blocks[pair]! {
+                self.blocksAdded.append((pair.follower, pair.followee))
+            } else {
+                self.blocksRemoved.append((pair.follower, pair.followee))
+            }
         }
         for key in likeOrder {
             let row = (Int64(bitPattern: key.post), key.user)
@@ -66,6 +106,15 @@ struct MutationBatch: Equatable, Sendable {
             users.insert(row.followee)
         }
         for row in self.likesAdded + self.likesRemoved { users.insert(row.user) }
+        for author in self.postLinkAuthors { if let author { users.insert(author) } }
+        for row in self.repostSettings {
+            users.insert(row.follower)
+            users.insert(row.followee)
+        }
+        for row in self.mutesAdded + self.mutesRemoved + self.blocksAdded + self.blocksRemoved {
+            users.insert(row.user)
+            users.insert(row.target)
+        }
         for user in self.newUsers { users.insert(user.number) }
         return users
     }
@@ -90,7 +139,11 @@ struct MutationBatch: Equatable, Sendable {
             && lhs.followsRemoved.map { [$0.follower, $0.followee] } == rhs.followsRemoved.map { [$0.follower, $0.followee] }
             && lhs.likesAdded.map { [$0.post, Int64($0.user)] } == rhs.likesAdded.map { [$0.post, Int64($0.user)] }
             && lhs.likesRemoved.map { [$0.post, Int64($0.user)] } == rhs.likesRemoved.map { [$0.post, Int64($0.user)] }
-            && lhs.deletedPosts == rhs.deletedPosts
+            && lhs.deletedPosts == rhs.deletedPosts && lhs.postKinds == rhs.postKinds && lhs.postLinks == rhs.postLinks
+            && lhs.postLinkAuthors == rhs.postLinkAuthors
+            && lhs.repostSettings.map { "\($0)" } == rhs.repostSettings.map { "\($0)" }
+            && (lhs.mutesAdded + lhs.mutesRemoved + lhs.blocksAdded + lhs.blocksRemoved).map { "\($0)" }
+                == (rhs.mutesAdded + rhs.mutesRemoved + rhs.blocksAdded + rhs.blocksRemoved).map { "\($0)" }
     }
 }
 
@@ -102,6 +155,16 @@ extension FeedMutation {
 
     fileprivate var isLike: Bool {
         if case .liked = self { return true }
+        return false
+    }
+
+    fileprivate var isMute: Bool {
+        if case .muted = self { return true }
+        return false
+    }
+
+    fileprivate var isBlock: Bool {
+        if case .blocked = self { return true }
         return false
     }
 }

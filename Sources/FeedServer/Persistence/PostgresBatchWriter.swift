@@ -176,10 +176,12 @@ enum PostgresBatchWriter {
         if !batch.postIDs.isEmpty {
             try await connection.query(
                 """
-                INSERT INTO posts (id, author_id, body, created_at)
-                SELECT id, author_id, body, to_timestamp(created_ms / 1000.0)
+                INSERT INTO posts (id, author_id, body, created_at, kind, link_id, link_author_id)
+                SELECT id, author_id, body, to_timestamp(created_ms / 1000.0), kind, NULLIF(link_id, 0), NULLIF(link_author_id, -1)
                 FROM UNNEST(\(batch.postIDs)::int8[], \(batch.postAuthors.map(id))::int8[], \(batch.postBodies)::text[],
-                            \(batch.postCreatedMilliseconds)::int8[]) AS p(id, author_id, body, created_ms)
+                            \(batch.postCreatedMilliseconds)::int8[], \(batch.postKinds)::int2[], \(batch.postLinks)::int8[],
+                            \(batch.postLinkAuthors.map { $0.map(id) ?? -1 })::int8[])
+                     AS p(id, author_id, body, created_ms, kind, link_id, link_author_id)
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
@@ -229,10 +231,44 @@ enum PostgresBatchWriter {
                 WHERE posts.id = counted.post_id
                 """, logger: logger)
         }
-        if !batch.deletedPosts.isEmpty {
+        if !batch.repostSettings.isEmpty {
             try await connection.query(
-                "UPDATE posts SET deleted_at = now() WHERE id = ANY(\(batch.deletedPosts)::int8[]) AND deleted_at IS NULL",
-                logger: logger)
+                """
+                UPDATE follows SET hide_reposts = s.hidden
+                FROM UNNEST(\(batch.repostSettings.map { id($0.follower) })::int8[],
+                            \(batch.repostSettings.map { id($0.followee) })::int8[],
+                            \(batch.repostSettings.map(\.hidden))::bool[]) AS s(follower_id, followee_id, hidden)
+                WHERE follows.follower_id = s.follower_id AND follows.followee_id = s.followee_id
+                """, logger: logger)
+        }
+        for (table, added, removed) in [
+            ("mutes", batch.mutesAdded, batch.mutesRemoved), ("blocks", batch.blocksAdded, batch.blocksRemoved),
+        ] {
+            if !removed.isEmpty {
+                try await connection.query(
+                    """
+                    DELETE FROM \(unescaped: table) WHERE (user_id, target_id) IN (
+                        SELECT * FROM UNNEST(\(removed.map { id($0.user) })::int8[], \(removed.map { id($0.target) })::int8[]))
+                    """, logger: logger)
+            }
+            if !added.isEmpty {
+                try await connection.query(
+                    """
+                    INSERT INTO \(unescaped: table) (user_id, target_id)
+                    SELECT * FROM UNNEST(\(added.map { id($0.user) })::int8[], \(added.map { id($0.target) })::int8[])
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
+        }
+        if !batch.deletedPosts.isEmpty {
+            // A post's reposts go with it (memory dropped those it held).
+            try await connection.query(
+                """
+                UPDATE posts SET deleted_at = now()
+                WHERE (id = ANY(\(batch.deletedPosts)::int8[])
+                       OR (link_id = ANY(\(batch.deletedPosts)::int8[]) AND kind = 2))
+                  AND deleted_at IS NULL
+                """, logger: logger)
         }
     }
 }

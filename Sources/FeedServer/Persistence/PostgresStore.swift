@@ -16,17 +16,40 @@ struct PostgresStore: Sendable {
     let startedAt: Date
     let logger: Logger
 
+    /// The columns every post read returns, `StoredPost.decode` reads them:
+    /// a repost comes with its original's body and counts.
+    static let columns = """
+        p.id, u.name, COALESCE(o.body, p.body), p.kind, COALESCE(p.link_id, 0), la.name, COALESCE(o.like_count, p.like_count),
+        (SELECT count(*) FROM posts r WHERE r.link_id = COALESCE(o.id, p.id) AND r.kind = 1 AND r.deleted_at IS NULL),
+        (SELECT count(*) FROM posts r WHERE r.link_id = COALESCE(o.id, p.id) AND r.kind = 2 AND r.deleted_at IS NULL)
+        """
+    /// What `columns` needs joined to `p`, a posts row.
+    static let joins = """
+        JOIN users u ON u.id = p.author_id
+        LEFT JOIN posts o ON p.kind = 2 AND o.id = p.link_id
+        LEFT JOIN users la ON la.id = p.link_author_id
+        """
+    typealias Row = (Int64, String, String, Int16, Int64, String?, Int32, Int64, Int64)
+
+    static func post(_ row: Row) -> StoredPost {
+        StoredPost(
+            id: UInt64(bitPattern: row.0), author: row.1, body: row.2, likes: Int(row.6), replies: Int(row.7),
+            reposts: Int(row.8), kind: PostKind(rawValue: UInt8(clamping: row.3)) ?? .post, link: UInt64(bitPattern: row.4),
+            linkAuthor: row.5)
+    }
+
     /// Live posts by id (`FEED.GET`, entries whose record memory let go, missing bodies).
     func posts(_ ids: [UInt64]) async throws -> [UInt64: StoredPost] {
         guard !ids.isEmpty else { return [:] }
         var posts: [UInt64: StoredPost] = [:]
         let rows = try await self.client.query(
             """
-            SELECT p.id, u.name, p.body, p.like_count FROM posts p JOIN users u ON u.id = p.author_id
+            SELECT \(unescaped: Self.columns) FROM posts p \(unescaped: Self.joins)
             WHERE p.id = ANY(\(ids.map { Int64(bitPattern: $0) })::int8[]) AND p.deleted_at IS NULL
             """, logger: self.logger)
-        for try await (id, author, body, likes) in rows.decode((Int64, String, String, Int32).self) {
-            posts[UInt64(bitPattern: id)] = StoredPost(id: UInt64(bitPattern: id), author: author, body: body, likes: Int(likes))
+        for try await row in rows.decode(Row.self) {
+            let post = Self.post(row)
+            posts[post.id] = post
         }
         return posts
     }
@@ -34,50 +57,34 @@ struct PostgresStore: Sendable {
     /// Up to `continuation.count` live posts by its authors, strictly older
     /// than its `before`, newest first. One index walk per author, each
     /// stopping at the count, so a reader following thousands stays cheap.
+    /// For FEED.REPLIES, the post's replies instead.
     func olderPosts(_ continuation: StoreContinuation) async throws -> [FeedEntry] {
-        let authors = self.keys.ids(of: continuation.authors)
-        guard !authors.isEmpty else { return [] }
         let limit = Int32(clamping: continuation.storeLimit)
-        let rows = try await self.client.query(
-            """
-            SELECT p.id, u.name, p.body FROM UNNEST(\(authors)::int8[]) AS a(id)
-            CROSS JOIN LATERAL (
-                SELECT id, author_id, body FROM posts
-                WHERE author_id = a.id AND id < \(Int64(bitPattern: continuation.before)) AND deleted_at IS NULL
-                ORDER BY id DESC LIMIT \(limit)) AS p
-            JOIN users u ON u.id = p.author_id
-            ORDER BY p.id DESC LIMIT \(limit)
-            """, logger: self.logger)
-        var entries: [FeedEntry] = []
-        for try await (id, author, body) in rows.decode((Int64, String, String).self) {
-            let post = UInt64(bitPattern: id)
-            entries.append(FeedEntry(id: post, author: author, createdMilliseconds: PostID.createdMilliseconds(post), body: body))
+        let before = Int64(bitPattern: continuation.before)
+        let rows: PostgresRowSequence
+        if let replyTo = continuation.replyTo {
+            rows = try await self.client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM posts p \(unescaped: Self.joins)
+                WHERE p.link_id = \(Int64(bitPattern: replyTo)) AND p.kind = 1 AND p.id < \(before) AND p.deleted_at IS NULL
+                ORDER BY p.id DESC LIMIT \(limit)
+                """, logger: self.logger)
+        } else {
+            let authors = self.keys.ids(of: continuation.authors)
+            guard !authors.isEmpty else { return [] }
+            rows = try await self.client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM UNNEST(\(authors)::int8[]) AS a(id)
+                CROSS JOIN LATERAL (
+                    SELECT * FROM posts
+                    WHERE author_id = a.id AND id < \(before) AND deleted_at IS NULL
+                    ORDER BY id DESC LIMIT \(limit)) AS p
+                \(unescaped: Self.joins)
+                ORDER BY p.id DESC LIMIT \(limit)
+                """, logger: self.logger)
         }
-        return entries
-    }
-
-    /// Up to `catchUp.storeLimit` live posts by its authors newer than its
-    /// `after` and older than its `below`, oldest first.
-    func newerPosts(_ catchUp: StoreCatchUp) async throws -> [FeedEntry] {
-        let authors = self.keys.ids(of: catchUp.authors)
-        guard !authors.isEmpty else { return [] }
-        let limit = Int32(clamping: catchUp.storeLimit)
-        let rows = try await self.client.query(
-            """
-            SELECT p.id, u.name, p.body FROM UNNEST(\(authors)::int8[]) AS a(id)
-            CROSS JOIN LATERAL (
-                SELECT id, author_id, body FROM posts
-                WHERE author_id = a.id AND id > \(Int64(bitPattern: catchUp.after))
-                  AND id < \(Int64(bitPattern: catchUp.below)) AND deleted_at IS NULL
-                ORDER BY id ASC LIMIT \(limit)) AS p
-            JOIN users u ON u.id = p.author_id
-            ORDER BY p.id ASC LIMIT \(limit)
-            """, logger: self.logger)
         var entries: [FeedEntry] = []
-        for try await (id, author, body) in rows.decode((Int64, String, String).self) {
-            let post = UInt64(bitPattern: id)
-            entries.append(FeedEntry(id: post, author: author, createdMilliseconds: PostID.createdMilliseconds(post), body: body))
-        }
+        for try await row in rows.decode(Row.self) { entries.append(Self.post(row).entry) }
         return entries
     }
 
@@ -115,7 +122,29 @@ struct PostgresStore: Sendable {
             return .post(post, likers: post.likes == 0 ? [] : try await self.likers(of: id))
         case .postCount(let user):
             return .postCount(user: user, count: try await self.postCount(of: user))
+        case .repost(let user, let original):
+            let rows = try await self.client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM posts p \(unescaped: Self.joins)
+                WHERE p.link_id = \(Int64(bitPattern: original)) AND p.kind = 2 AND u.name = \(user) AND p.deleted_at IS NULL
+                LIMIT 1
+                """, logger: self.logger)
+            for try await row in rows.decode(Row.self) { return .post(Self.post(row), likers: nil) }
+            return .noRepost(user: user, post: original)
+        case .linked(let id):
+            return try await self.posts([id])[id].map { FaultAnswer.post($0, likers: nil) } ?? .absent(id)
         }
+    }
+}
+
+extension StoredPost {
+    /// The post as a read returns it.
+    var entry: FeedEntry {
+        FeedEntry(
+            id: self.id, author: self.author, createdMilliseconds: PostID.createdMilliseconds(self.id), body: self.body,
+            meta: EntryMeta(
+                kind: self.kind, link: self.link, linkAuthor: self.linkAuthor, likes: self.likes, replies: self.replies,
+                reposts: self.reposts))
     }
 }
 
@@ -123,9 +152,17 @@ struct PostgresStore: Sendable {
 enum FaultAnswer: Sendable {
     case post(StoredPost, likers: [String]?)
     case postCount(user: String, count: Int)
+    /// The user has not reposted the post.
+    case noRepost(user: String, post: UInt64)
+    /// The store does not have the post (any more).
+    case absent(UInt64)
 
     func install(into engine: inout FeedEngine, now: Int64) {
         switch self {
+        case .noRepost(let user, let post):
+            engine.installNoRepost(user: user, post: post)
+        case .absent(let id):
+            engine.installAbsent(id, now: now)
         case .post(let post, let likers):
             engine.installPost(post, now: now)
             if let likers { engine.installLikers(post: post.id, likers: likers, now: now) }

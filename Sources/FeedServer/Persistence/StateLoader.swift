@@ -68,6 +68,27 @@ enum StateLoader {
         }
         let graph = following
         feed.withEngine { $0.restoreFollowGraph(following: graph) }
+        // Mutes, blocks and follows that hide reposts: small, and every read needs them.
+        for (table, kind) in [("mutes", 0), ("blocks", 1), ("follows", 2)] {
+            let query: PostgresQuery =
+                kind == 2
+                ? "SELECT follower_id, followee_id FROM follows WHERE hide_reposts"
+                : "SELECT user_id, target_id FROM \(unescaped: table)"
+            var pairs: [(UInt32, UInt32)] = []
+            for try await (user, target) in try await client.query(query, logger: logger).decode((Int64, Int64).self) {
+                if let a = numbers[user], let b = numbers[target] { pairs.append((a, b)) }
+            }
+            let restored = pairs
+            feed.withEngine { engine in
+                for (a, b) in restored {
+                    switch kind {
+                    case 0: engine.restoreMute(user: a, target: b)
+                    case 1: engine.restoreBlock(user: a, target: b)
+                    default: engine.restoreHiddenReposts(follower: a, followee: b)
+                    }
+                }
+            }
+        }
         summary.duration = clock.now - started
         logger.notice(
             "Loaded state from PostgreSQL",
@@ -100,16 +121,16 @@ enum StateLoader {
         do {
             var posts: [StoredPost] = []
             posts.reserveCapacity(Swift.min(limit, 1 << 20))
-            for try await (id, author, body, likes) in try await client.query(
+            for try await row in try await client.query(
                 """
-                SELECT p.id, u.name, p.body, p.like_count FROM (
-                    SELECT id, author_id, body, like_count FROM posts
+                SELECT \(unescaped: PostgresStore.columns) FROM (
+                    SELECT * FROM posts
                     WHERE deleted_at IS NULL AND id <= \(Int64(bitPattern: baseline.maxPostID))
                     ORDER BY id DESC LIMIT \(Int32(clamping: limit))) AS p
-                JOIN users u ON u.id = p.author_id
+                \(unescaped: PostgresStore.joins)
                 """, logger: logger
-            ).decode((Int64, String, String, Int32).self) {
-                posts.append(StoredPost(id: UInt64(bitPattern: id), author: author, body: body, likes: Int(likes)))
+            ).decode(PostgresStore.Row.self) {
+                posts.append(PostgresStore.post(row))
             }
             guard !posts.isEmpty else { return }
             // All of the store's live posts from the oldest of these up are here.

@@ -62,8 +62,9 @@ final class FeedEvents: Sendable {
     /// Finds who gets a post and queues it; under the engine lock.
     func postCreated(id: UInt64, author: String, body: String, engine: FeedEngine) {
         guard self.isListenedTo else { return }
-        let recipients =
-            self.feedListeners().map { engine.feedRecipients(of: author, among: $0) } ?? engine.allFeedRecipients(of: author)
+        let recipients = engine.readers(
+            self.feedListeners().map { engine.feedRecipients(of: author, among: $0) } ?? engine.allFeedRecipients(of: author),
+            thatSee: id)
         guard !recipients.isEmpty || self.pubsub.mayListenToPosts else { return }  // nobody to tell
         self.outbox.withLock { $0.events.append(.post(id: id, author: author, body: body, recipients: recipients)) }
     }

@@ -1,0 +1,136 @@
+import NIOCore
+import RESP
+import Timeline
+
+/// Reposts, replies, mutes and blocks (docs/adr/0012-reposts-replies-filters.md).
+extension FeedCommands {
+    private static func repostHandler(reposting: Bool) -> CommandHandler {
+        { call, state in
+            run(&state) { state throws(CommandError) in
+                let user = try FeedArguments.user(call, 1)
+                let id = try FeedArguments.postID(call, 2)
+                let server = call.server
+                call.faulting(state: &state) { answer in
+                    let now = WallClock.milliseconds()
+                    let events = server.feedEvents
+                    defer { events.drain() }
+                    return Attempt(
+                        server.journaledWrite(bytes: Self.smallWrite * 2, grows: reposting) { (engine) throws(FeedError) -> UInt64 in
+                            answer?.install(into: &engine, now: now)
+                            if !reposting { return try engine.unrepost(user: user, post: id, now: now) ? 1 : 0 }
+                            let before = engine.latestPostID
+                            let repost = try engine.repost(user: user, post: id, now: now)
+                            if repost > before, let entry = engine.get([repost]).first ?? nil {
+                                events.postCreated(id: repost, author: user, body: entry.body ?? "", engine: engine)
+                            }
+                            return repost
+                        }, server: server)
+                } absent: { reply in
+                    reply.error(CommandError.feed(.noSuchPost).message)
+                } reply: { result, reply in
+                    if reposting { reply.bulk(decimal: Int64(result)) } else { reply.integer(Int(result)) }
+                }
+            }
+        }
+    }
+
+    static let repost = CommandSpec(
+        "feed.repost", arity: 3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        summary:
+            "Reposts a post to the user's followers; returns the repost's id. A repost of a repost reposts the original; reposting twice returns the first repost.",
+        since: "0.3.0", group: "feed", complexity: "O(F) where F is the user's number of active followers",
+        arguments: [user, postID], handler: repostHandler(reposting: true))
+
+    static let unrepost = CommandSpec(
+        "feed.unrepost", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        summary: "Takes a repost back (given the original's id or a repost's); 1 if it existed, 0 if not.",
+        since: "0.3.0", group: "feed", complexity: "O(F) where F is the user's number of followers",
+        arguments: [user, postID], handler: repostHandler(reposting: false))
+
+    static let replies = CommandSpec(
+        "feed.replies", arity: -2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"],
+        summary: "Lists a post's replies, newest first; page with BEFORE the last id.",
+        since: "0.3.0", group: "feed", complexity: "O(N) for N entries",
+        arguments: [postID, count, before, CommandArgument("withmeta", .pureToken, token: "WITHMETA", optional: true)]
+    ) { call, state in
+        run(&state) { state throws(CommandError) in
+            let id = try FeedArguments.postID(call, 1)
+            let page = try FeedArguments.page(call, from: 2, before: true, after: false)
+            call.readEntries(state: &state, withMeta: page.withMeta) { engine, writer in
+                engine.replies(to: id, count: page.count, before: page.before, into: &writer)
+            }
+        }
+    }
+
+    private static func filterHandler(
+        _ change: @escaping @Sendable (inout FeedEngine, String, String, Int64) throws(FeedError) -> Bool, grows: Bool
+    ) -> CommandHandler {
+        { call, state in
+            run(&state) { state throws(CommandError) in
+                let user = try FeedArguments.user(call, 1)
+                let target = try FeedArguments.user(call, 2)
+                let now = WallClock.milliseconds()
+                let changed = try call.write(bytes: Self.smallWrite * 3, grows: grows, state: &state) {
+                    (engine) throws(FeedError) in try change(&engine, user, target, now)
+                }
+                state.reply.integer(changed ? 1 : 0)
+            }
+        }
+    }
+
+    private static let target = CommandArgument("target", .string)
+
+    static let mute = CommandSpec(
+        "feed.mute", arity: 3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        summary:
+            "Mutes a user: their posts, replies and reposts, and reposts of their posts, leave the user's feed until unmuted; 1 if new.",
+        since: "0.3.0", group: "feed", complexity: "O(1)", arguments: [user, target],
+        handler: filterHandler({ (engine, user, target, now) throws(FeedError) in try engine.mute(user: user, target: target, now: now) }, grows: true))
+
+    static let unmute = CommandSpec(
+        "feed.unmute", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        summary: "Lifts a mute; what it hid is back in the feed. 1 if it existed.", since: "0.3.0", group: "feed",
+        complexity: "O(1)", arguments: [user, target],
+        handler: filterHandler({ (engine, user, target, _) throws(FeedError) in try engine.unmute(user: user, target: target) }, grows: false))
+
+    static let block = CommandSpec(
+        "feed.block", arity: 3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        summary:
+            "Blocks a user: what a mute hides, both follows between the two removed, neither can follow the other, and neither sees the other's posts; 1 if new.",
+        since: "0.3.0", group: "feed", complexity: "O(T) where T is the timeline cap", arguments: [user, target],
+        handler: filterHandler({ (engine, user, target, now) throws(FeedError) in try engine.block(user: user, target: target, now: now) }, grows: true))
+
+    static let unblock = CommandSpec(
+        "feed.unblock", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        summary: "Lifts a block (follows it removed stay removed); 1 if it existed.", since: "0.3.0", group: "feed",
+        complexity: "O(1)", arguments: [user, target],
+        handler: filterHandler({ (engine, user, target, _) throws(FeedError) in try engine.unblock(user: user, target: target) }, grows: false))
+
+    private static func filterList(blocks: Bool) -> CommandHandler {
+        { call, state in
+            run(&state) { state throws(CommandError) in
+                let user = try FeedArguments.user(call, 1)
+                let page = try FeedArguments.page(call, from: 2, before: false, after: true)
+                let names = try call.engine { (engine) throws(FeedError) in
+                    blocks
+                        ? try engine.blocks(of: user, count: page.count, after: page.after)
+                        : try engine.mutes(of: user, count: page.count, after: page.after)
+                }
+                state.reply.arrayHeader(names.count)
+                for name in names { state.reply.bulk(name) }
+            }
+        }
+    }
+
+    static let mutes = CommandSpec(
+        "feed.mutes", arity: -2, flags: ["readonly"], categories: ["@read", "@feed"], firstKey: 1,
+        summary: "Lists whom a user mutes, in the order users first appeared; page with AFTER the last one.",
+        since: "0.3.0", group: "feed", complexity: "O(log M + N)", arguments: [user, count, after],
+        handler: filterList(blocks: false))
+
+    static let blocks = CommandSpec(
+        "feed.blocks", arity: -2, flags: ["readonly"], categories: ["@read", "@feed"], firstKey: 1,
+        summary: "Lists whom a user blocks, in the order users first appeared; page with AFTER the last one.",
+        since: "0.3.0", group: "feed", complexity: "O(log B + N)", arguments: [user, count, after],
+        handler: filterList(blocks: true))
+}
