@@ -107,6 +107,13 @@ extension FeedEngine {
         }
         guard let author = self.numbers[name], record.author == author else { return false }
         try self.requireLinkTarget(record)
+        defer { self.repostsComplete = nil }
+        // Every repost must be in memory to go with it (and be counted gone).
+        if self.hasStore && record.kind != .repost && Int(record.reposts) > (self.repostsOf[id]?.count ?? 0)
+            && self.repostsComplete != id
+        {
+            throw .notInMemory(.reposts(id))
+        }
         self.deleteLive(id, record, now: now)
         // Its reposts go with it, everywhere (the store's too: see PostgresBatchWriter).
         if record.kind != .repost, let reposts = self.repostsOf[id] {
@@ -128,8 +135,9 @@ extension FeedEngine {
 
     /// Removes a live post and journals that, remembering the delete.
     mutating func deleteLive(_ id: UInt64, _ record: PostRecord, now: Int64) {
-        self.removePost(id, record)
+        // Journaled first: the count it takes back is stamped with this mutation.
         self.record(.postDeleted(post: id, author: record.author))
+        self.removePost(id, record)
         if self.hasStore {
             self.deleted.insert(id)
             self.deletedQueue.append((id, self.sequence, now))

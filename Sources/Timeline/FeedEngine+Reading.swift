@@ -129,7 +129,8 @@ extension FeedEngine {
         // store every post stays, and a read ends where the lists end.)
         if self.hasStore && !self.outsideRecent.isEmpty {
             let wanted = Set(authors)
-            for id in self.outsideRecent where id < point && !self.isDurable(post: id) {
+            // (Or whose likes or counts the store does not have yet.)
+            for id in self.outsideRecent where id < point && !self.canEvictRecord(id) {
                 if let record = self.posts[id], record.outsideRecent, wanted.contains(record.author) {
                     memory.append(self.entry(id, record))
                 }
@@ -331,13 +332,32 @@ extension FeedEngine {
             meta.link = record.link
             meta.linkAuthor = names[Int(record.linkAuthor)]
             if record.kind == .repost {
-                if let original = self.posts[record.link] { shown = original } else { shown.bodySlot = -1 }
+                guard let original = self.posts[record.link] else {
+                    // Body and counts unknown (-1): the store's row for the repost has them.
+                    shown.bodySlot = -1
+                    meta.likes = -1
+                    meta.replies = -1
+                    meta.reposts = -1
+                    return (meta, shown)
+                }
+                shown = original
             }
         }
         meta.likes = Int(shown.likes)
         meta.replies = Int(shown.replies)
         meta.reposts = Int(shown.reposts)
         return (meta, shown)
+    }
+
+    /// A store row with memory's counts for the post it shows, when memory
+    /// holds it (the store may not have its latest likes, replies or reposts).
+    public func withMemoryCounts(_ entry: FeedEntry) -> FeedEntry {
+        guard let record = self.posts[entry.meta.shown(entry.id)] else { return entry }
+        var entry = entry
+        entry.meta.likes = Int(record.likes)
+        entry.meta.replies = Int(record.replies)
+        entry.meta.reposts = Int(record.reposts)
+        return entry
     }
 
     /// One entry as a value.

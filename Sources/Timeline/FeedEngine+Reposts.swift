@@ -8,6 +8,7 @@ extension FeedEngine {
     /// original; reposting twice returns the first repost's id.
     public mutating func repost(user name: String, post id: UInt64, now: Int64) throws(FeedError) -> UInt64 {
         try self.validate(user: name)
+        defer { self.confirmedNoRepost = nil }
         var original = id
         var record = try self.requirePost(id)
         if record.kind == .repost {
@@ -23,6 +24,7 @@ extension FeedEngine {
     /// its id or by a repost's).
     public mutating func unrepost(user name: String, post id: UInt64, now: Int64) throws(FeedError) -> Bool {
         try self.validate(user: name)
+        defer { self.confirmedNoRepost = nil }
         var original = id
         let record = try self.requirePost(id)
         if record.kind == .repost { original = record.link }
@@ -55,6 +57,12 @@ extension FeedEngine {
     public mutating func installNoRepost(user name: String, post: UInt64) {
         guard let user = self.numbers[name] else { return }
         self.confirmedNoRepost = (user, post)
+    }
+
+    /// Every live repost of a post, from the store (deleting a post takes its reposts with it).
+    public mutating func installReposts(of id: UInt64, _ reposts: [StoredPost], now: Int64) {
+        for repost in reposts where repost.kind == .repost && repost.link == id { self.installPost(repost, now: now) }
+        self.repostsComplete = id
     }
 
     /// The store no longer has a post a reply or repost pointed at: memory
@@ -130,7 +138,7 @@ extension FeedEngine {
             return nil
         }
         writer.beginEntries(count: 0)
-        let memory = known.filter { !self.isDurable(post: $0) }.compactMap { self.entryValue($0) }
+        let memory = known.filter { !self.canEvictRecord($0) }.compactMap { self.entryValue($0) }
         self.counters.storeContinuations += 1
         return StoreContinuation(authors: [], before: limit, count: count, memory: Array(memory.prefix(count)), replyTo: id)
     }

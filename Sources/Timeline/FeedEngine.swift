@@ -120,6 +120,8 @@ public struct FeedEngine: Sendable {
     var hiddenReposts: [UInt32: FollowSet] = [:]
     /// A store answer that the user has not reposted the post (see `StoreFault.repost`).
     var confirmedNoRepost: (user: UInt32, post: UInt64)? = nil
+    /// A post whose reposts the store just listed (see `StoreFault.reposts`).
+    var repostsComplete: UInt64? = nil
 
     /// Users with a non-zero `unpushedRecent`.
     var pulledAuthors: Set<UInt32> = []

@@ -16,6 +16,22 @@ public struct FeedEntry: Sendable, Equatable {
         self.body = body
         self.meta = meta
     }
+
+    /// Memory's entry completed with what the store has of the post it
+    /// shows (`shown`: the store's row for the entry's own id, whose
+    /// body and counts are a repost's original's): the body, and a
+    /// repost's counts when memory lost its original. Memory's counts
+    /// otherwise stay (the store may not have its latest likes yet).
+    public func completed(with shown: FeedEntry) -> FeedEntry {
+        var entry = self
+        if self.body == nil { entry.body = shown.body }
+        if self.meta.originalUnknown {
+            entry.meta.likes = shown.meta.likes
+            entry.meta.replies = shown.meta.replies
+            entry.meta.reposts = shown.meta.reposts
+        }
+        return entry
+    }
 }
 
 /// What an entry is besides its four fields. For a repost, `author` of the
@@ -40,6 +56,9 @@ public struct EntryMeta: Sendable, Equatable {
         self.replies = replies
         self.reposts = reposts
     }
+
+    /// Whether memory lost the post a repost shows: its body and counts are the store's to give.
+    public var originalUnknown: Bool { self.kind == .repost && self.likes < 0 }
 
     /// The post whose content the entry shows: the original of a repost, else the entry's own.
     public func shown(_ id: UInt64) -> UInt64 { self.kind == .repost ? self.link : id }

@@ -109,7 +109,7 @@ public struct StoreContinuation: Sendable, Equatable {
                 nextTheirs = theirs.next()
             case (let a?, let b?):
                 if a.id >= b.id {
-                    entry = a.body == nil && a.id == b.id ? b : a
+                    entry = a.body == nil && a.id == b.id ? a.completed(with: b) : a
                     if a.id == b.id { nextTheirs = theirs.next() }
                     nextMine = mine.next()
                 } else {

@@ -50,6 +50,8 @@ public enum StoreFault: Sendable, Equatable, Hashable {
     /// A post a reply or repost points at, if the store still has it; memory
     /// remembers it as deleted otherwise (deleting a reply keeps the count right).
     case linked(UInt64)
+    /// Every live repost of the post (FEED.DELETE takes them with it).
+    case reposts(UInt64)
 }
 
 /// A post as the store has it.

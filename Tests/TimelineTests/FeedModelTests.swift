@@ -1,21 +1,268 @@
 import Testing
 @testable import Timeline
 
-/// The simplest possible definition of a feed: every live post by the user
-/// and by everyone they follow, newest first, recomputed from scratch.
+/// The simplest possible definition of a feed, recomputed from scratch:
+/// every live post, reply and repost by the user and by everyone they
+/// follow, newest first, through the rules of docs/adr/0012 written out
+/// plainly (not with the engine's ReaderFilter).
 struct ReferenceFeeds {
+    struct Post {
+        var author: String
+        var body: String
+        var kind: PostKind = .post
+        var link: UInt64 = 0
+        var linkAuthor: String? = nil
+    }
+
     var follows: Set<[String]> = []
-    var posts: [UInt64: (author: String, body: String)] = [:]
+    var posts: [UInt64: Post] = [:]
     var likes: [UInt64: Set<String>] = [:]
+    var hiddenReposts: Set<[String]> = []
+    var mutes: Set<[String]> = []
+    var blocks: Set<[String]> = []
+    var falloff = 40
+
+    init(falloff: Int = 40) { self.falloff = falloff }
 
     func follows(_ follower: String, _ followee: String) -> Bool { self.follows.contains([follower, followee]) }
 
+    /// Whom the reader does not want to see, or may not.
+    func hidden(_ reader: String, _ user: String) -> Bool {
+        self.mutes.contains([reader, user]) || self.blocks.contains([reader, user]) || self.blocks.contains([user, reader])
+    }
+
+    func visible(_ post: Post, to reader: String) -> Bool {
+        if post.author == reader {
+            // Own posts and replies always; own reposts unless of someone hidden.
+            return post.kind != .repost || !self.hidden(reader, post.linkAuthor!)
+        }
+        guard self.follows(reader, post.author), !self.hidden(reader, post.author) else { return false }
+        switch post.kind {
+        case .post: return true
+        case .reply:
+            let to = post.linkAuthor!
+            return !self.hidden(reader, to) && (to == reader || self.follows(reader, to))
+        case .repost:
+            return !self.hidden(reader, post.linkAuthor!) && !self.hiddenReposts.contains([reader, post.author])
+        }
+    }
+
     func feed(_ user: String) -> [UInt64] {
-        self.posts.filter { $0.value.author == user || self.follows(user, $0.value.author) }.keys.sorted(by: >)
+        let candidates = self.posts.filter { self.visible($0.value, to: user) }.keys.sorted(by: >)
+        var shown: [UInt64] = []
+        for (index, id) in candidates.enumerated() {
+            let post = self.posts[id]!
+            if post.kind == .repost && self.falloff > 0 {
+                let below = candidates[(index + 1)..<Swift.min(index + 1 + self.falloff, candidates.count)]
+                let seen = below.contains { other in
+                    other == post.link || (self.posts[other]!.kind == .repost && self.posts[other]!.link == post.link)
+                }
+                if seen { continue }
+            }
+            shown.append(id)
+        }
+        return shown
     }
 
     func own(_ author: String) -> [UInt64] {
         self.posts.filter { $0.value.author == author }.keys.sorted(by: >)
+    }
+
+    /// The post an entry shows: a repost's original.
+    func shown(_ id: UInt64) -> Post? {
+        guard let post = self.posts[id] else { return nil }
+        return post.kind == .repost ? self.posts[post.link] : post
+    }
+
+    func replies(to id: UInt64) -> [UInt64] {
+        self.posts.filter { $0.value.kind == .reply && $0.value.link == id }.keys.sorted(by: >)
+    }
+
+    func reposts(of id: UInt64) -> [UInt64] {
+        self.posts.filter { $0.value.kind == .repost && $0.value.link == id }.keys.sorted(by: >)
+    }
+
+    mutating func delete(_ id: UInt64) {
+        self.posts.removeValue(forKey: id)
+        self.likes.removeValue(forKey: id)
+        for repost in self.reposts(of: id) { self.posts.removeValue(forKey: repost) }
+    }
+}
+
+/// Runs engine calls the way a test drives them (directly, or answering
+/// store faults as the server does).
+protocol FeedDriver: AnyObject {
+    var now: Int64 { get }
+    func faulting<Result>(_ body: (inout FeedEngine) throws(FeedError) -> Result) throws(FeedError) -> Result
+}
+
+extension StoreBackedFeed: FeedDriver {}
+
+final class DirectFeed: FeedDriver {
+    var engine: FeedEngine
+    var now: Int64 = 1_795_000_000_000
+    init(_ engine: FeedEngine) { self.engine = engine }
+    func faulting<Result>(_ body: (inout FeedEngine) throws(FeedError) -> Result) throws(FeedError) -> Result {
+        try body(&self.engine)
+    }
+}
+
+/// The social half of a random step: reposts, unreposts, replies, follows
+/// that hide reposts, mutes and blocks, each checked against the reference.
+enum SocialStep {
+    static func run(
+        _ feed: some FeedDriver, model: inout ReferenceFeeds, user: String, other: String, step: Int,
+        rng: inout SplitMix64, context: String
+    ) throws {
+        let now = feed.now
+        func outcome<R>(_ body: (inout FeedEngine) throws(FeedError) -> R) -> Result<R, FeedError> {
+            Result { () throws(FeedError) -> R in try feed.faulting(body) }
+        }
+        switch Int.random(in: 0..<100, using: &rng) {
+        case 0..<26:
+            // Repost something: a post, a reply, a repost (reposts its original), or one that is gone.
+            let target = model.posts.keys.randomElement(using: &rng) ?? 1
+            let result = outcome { (engine) throws(FeedError) in try engine.repost(user: user, post: target, now: now) }
+            guard let post = model.posts[target] else {
+                #expect(result == .failure(.noSuchPost), "\(context) repost of a missing post")
+                return
+            }
+            let original = post.kind == .repost ? post.link : target
+            let existing = model.reposts(of: original).first { model.posts[$0]!.author == user }
+            guard case .success(let id) = result else {
+                Issue.record("\(context) repost failed: \(result)")
+                return
+            }
+            if let existing {
+                #expect(id == existing, "\(context) reposting twice gives the first repost")
+            } else {
+                #expect(model.posts[id] == nil, "\(context) a new id")
+                model.posts[id] = .init(
+                    author: user, body: model.posts[original]!.body, kind: .repost, link: original,
+                    linkAuthor: model.posts[original]!.author)
+            }
+        case 26..<40:
+            let target = Bool.random(using: &rng) ? model.posts.keys.randomElement(using: &rng) : model.reposts(of: model.posts.keys.randomElement(using: &rng) ?? 0).first
+            guard let target else { return }
+            let result = outcome { (engine) throws(FeedError) in try engine.unrepost(user: user, post: target, now: now) }
+            guard let post = model.posts[target] else {
+                #expect(result == .failure(.noSuchPost), "\(context) unrepost of a missing post")
+                return
+            }
+            let original = post.kind == .repost ? post.link : target
+            let existing = model.reposts(of: original).first { model.posts[$0]!.author == user }
+            #expect(result == .success(existing != nil), "\(context) unrepost")
+            if let existing { model.posts.removeValue(forKey: existing) }
+        case 40..<62:
+            let target = model.posts.keys.randomElement(using: &rng) ?? 1
+            let body = "reply \(step) by \(user)"
+            let result = outcome { (engine) throws(FeedError) in try engine.post(author: user, body: body, replyTo: target, now: now) }
+            guard let post = model.posts[target] else {
+                #expect(result == .failure(.noSuchPost), "\(context) reply to a missing post")
+                return
+            }
+            guard case .success(let id) = result else {
+                Issue.record("\(context) reply failed: \(result)")
+                return
+            }
+            let repliedTo = post.kind == .repost ? post.link : target
+            model.posts[id] = .init(author: user, body: body, kind: .reply, link: repliedTo, linkAuthor: model.posts[repliedTo]!.author)
+        case 62..<72:
+            guard user != other else { return }
+            let hiding = Bool.random(using: &rng)
+            let result = outcome { (engine) throws(FeedError) in
+                try engine.follow(follower: user, followee: other, hidingReposts: hiding, now: now)
+            }
+            if model.blocks.contains([other, user]) {
+                #expect(result == .failure(.blockedByFollowee), "\(context) follow a blocker")
+            } else if model.blocks.contains([user, other]) {
+                #expect(result == .failure(.followeeBlocked), "\(context) follow a blocked user")
+            } else {
+                #expect(result == .success(!model.follows(user, other)), "\(context) follow NOREPOSTS \(hiding)")
+                model.follows.insert([user, other])
+                if hiding { model.hiddenReposts.insert([user, other]) } else { model.hiddenReposts.remove([user, other]) }
+            }
+        case 72..<82:
+            let muting = Int.random(in: 0..<3, using: &rng) > 0
+            let result = outcome { (engine) throws(FeedError) in
+                muting ? try engine.mute(user: user, target: other, now: now) : try engine.unmute(user: user, target: other)
+            }
+            if user == other {
+                #expect(result == .failure(.muteSelf), "\(context) mute self")
+                return
+            }
+            #expect(result == .success(muting != model.mutes.contains([user, other])), "\(context) mute \(muting)")
+            if muting { model.mutes.insert([user, other]) } else { model.mutes.remove([user, other]) }
+        case 82..<90:
+            let blocking = Int.random(in: 0..<3, using: &rng) == 0
+            let result = outcome { (engine) throws(FeedError) in
+                blocking ? try engine.block(user: user, target: other, now: now) : try engine.unblock(user: user, target: other)
+            }
+            if user == other {
+                #expect(result == .failure(.blockSelf), "\(context) block self")
+                return
+            }
+            #expect(result == .success(blocking != model.blocks.contains([user, other])), "\(context) block \(blocking)")
+            if blocking {
+                if !model.blocks.contains([user, other]) {
+                    for pair in [[user, other], [other, user]] {
+                        model.follows.remove(pair)
+                        model.hiddenReposts.remove(pair)
+                    }
+                }
+                model.blocks.insert([user, other])
+            } else {
+                model.blocks.remove([user, other])
+            }
+        default:
+            // A post's replies, paged.
+            guard let target = model.posts.keys.randomElement(using: &rng) else { return }
+            let expected = model.replies(to: target)
+            let count = Int.random(in: 1...5, using: &rng)
+            let before: UInt64? = Bool.random(using: &rng) ? nil : expected.randomElement(using: &rng)
+            let entries = feed.replies(target, count: count, before: before)
+            #expect(
+                entries.map(\.id) == Array(expected.filter { before == nil || $0 < before! }.prefix(count)),
+                "\(context) replies to \(target)")
+        }
+    }
+
+    /// Every entry says what the reference says of it: author, body (a
+    /// repost's original's), links, and, when `counts`, likes, replies and
+    /// reposts of the post it shows.
+    static func check(_ entries: [FeedEntry], _ model: ReferenceFeeds, counts: Bool, context: String) {
+        for entry in entries {
+            guard let post = model.posts[entry.id], let shown = model.shown(entry.id) else {
+                Issue.record("\(context): \(entry.id) is not in the reference")
+                continue
+            }
+            #expect(entry.author == post.author && entry.body == shown.body, "\(context) entry \(entry.id) \(entry) model \(post) shown \(shown)")
+            #expect(
+                entry.meta.kind == post.kind && entry.meta.link == post.link && entry.meta.linkAuthor == post.linkAuthor,
+                "\(context) links of \(entry.id)")
+            if counts {
+                let id = post.kind == .repost ? post.link : entry.id
+                #expect(
+                    entry.meta.likes == model.likes[id]?.count ?? 0 && entry.meta.replies == model.replies(to: id).count
+                        && entry.meta.reposts == model.reposts(of: id).count,
+                    "\(context) counts of \(entry.id): \(entry.meta) model likes \(model.likes[id]?.count ?? 0) replies \(model.replies(to: id).count) reposts \(model.reposts(of: id).count)")
+            }
+        }
+    }
+}
+
+extension DirectFeed {
+    func replies(_ id: UInt64, count: Int, before: UInt64?) -> [FeedEntry] {
+        var collector = FeedEntryCollector()
+        _ = self.engine.replies(to: id, count: count, before: before, into: &collector)
+        return collector.entries.compactMap { $0 }
+    }
+}
+
+extension FeedDriver {
+    func replies(_ id: UInt64, count: Int, before: UInt64?) -> [FeedEntry] {
+        if let direct = self as? DirectFeed { return direct.replies(id, count: count, before: before) }
+        return (self as! StoreBackedFeed).replies(id, count: count, before: before)
     }
 }
 
@@ -30,8 +277,9 @@ struct ReferenceFeeds {
         var configuration = FeedConfiguration()
         configuration.celebrityThreshold = 5
         configuration.inactiveAfterMilliseconds = 200
+        configuration.repostFalloff = [0, 3, 40][Int(seed % 3)]
         var engine = FeedEngine(configuration: configuration)
-        var model = ReferenceFeeds()
+        var model = ReferenceFeeds(falloff: configuration.repostFalloff)
         let users = (0..<12).map { "user:\($0)" }
         var now: Int64 = 1_795_000_000_000
         var crossedUp = 0
@@ -42,13 +290,25 @@ struct ReferenceFeeds {
             now += Int64.random(in: 0...3, using: &rng) == 0 ? 250 : Int64.random(in: 1...20, using: &rng)
             let user = users.randomElement(using: &rng)!
             let other = users.randomElement(using: &rng)!
+            if Int.random(in: 0..<10, using: &rng) < 3 {
+                let direct = DirectFeed(engine)
+                direct.now = now
+                try SocialStep.run(direct, model: &model, user: user, other: other, step: step, rng: &rng, context: "step \(step)")
+                engine = direct.engine
+                continue
+            }
             switch Int.random(in: 0..<100, using: &rng) {
             case 0..<20:
                 guard user != other else { continue }
                 let wasCelebrity = try engine.stats(of: other).celebrity
-                let changed = try engine.follow(follower: user, followee: other, now: now)
+                let changed = try? engine.follow(follower: user, followee: other, now: now)
+                guard let changed else {
+                    #expect(model.blocks.contains([user, other]) || model.blocks.contains([other, user]), "step \(step)")
+                    continue
+                }
                 #expect(changed == !model.follows(user, other), "step \(step)")
                 model.follows.insert([user, other])
+                model.hiddenReposts.remove([user, other])
                 if try !wasCelebrity && engine.stats(of: other).celebrity { crossedUp += 1 }
             case 20..<40:
                 guard user != other else { continue }
@@ -56,18 +316,19 @@ struct ReferenceFeeds {
                 let changed = try engine.unfollow(follower: user, followee: other)
                 #expect(changed == model.follows(user, other), "step \(step)")
                 model.follows.remove([user, other])
+                model.hiddenReposts.remove([user, other])
                 if try wasCelebrity && !engine.stats(of: other).celebrity { crossedDown += 1 }
             case 40..<70:
                 let body = "post \(step) by \(user)"
                 let id = try engine.post(author: user, body: body, now: now)
-                model.posts[id] = (user, body)
+                model.posts[id] = .init(author: user, body: body)
             case 70..<78:
                 let mine = model.posts.filter { $0.value.author == user }.keys.sorted()
                 let victim = Bool.random(using: &rng) ? mine.randomElement(using: &rng) : model.posts.keys.randomElement(using: &rng)
                 guard let victim else { continue }
                 let deleted = try engine.delete(author: user, post: victim, now: now)
                 #expect(deleted == (model.posts[victim]?.author == user), "step \(step)")
-                if deleted { model.posts.removeValue(forKey: victim) }
+                if deleted { model.delete(victim) }
             default:
                 let expected = model.feed(user)
                 let count = Int.random(in: 1...60, using: &rng)
@@ -75,10 +336,7 @@ struct ReferenceFeeds {
                 let entries = engine.read(user: user, count: count, before: before, now: now)
                 let wanted = Array(expected.filter { before == nil || $0 < before! }.prefix(count))
                 #expect(entries.map(\.id) == wanted, "step \(step) read \(user) count \(count) before \(String(describing: before))")
-                for entry in entries {
-                    #expect(entry.author == model.posts[entry.id]?.author)
-                    #expect(entry.body == model.posts[entry.id]?.body)
-                }
+                SocialStep.check(entries, model, counts: true, context: "step \(step)")
             }
         }
         // At the end every user's whole feed matches, read in pages.
@@ -99,6 +357,10 @@ struct ReferenceFeeds {
         #expect(engine.counters.fanoutDeliveries > 0 && engine.counters.fanoutsSkippedForCelebrity > 0)
         #expect(engine.counters.readsWithCelebrityMerge > 0)
         #expect(engine.counters.timelinesDropped > 0 && engine.counters.timelineRebuilds > 12)
+        // And the social paths: reposts, replies, filtered and collapsed entries.
+        #expect(engine.counters.reposts > 20 && engine.counters.replies > 20)
+        #expect(engine.counters.entriesFiltered > 0)
+        if configuration.repostFalloff > 0 { #expect(engine.counters.repostsCollapsed > 0) }
     }
 
     /// The same rules with memory as a cache: a store behind the engine, a
@@ -109,7 +371,9 @@ struct ReferenceFeeds {
     @Test(arguments: 1...8)
     func randomOperationsMatchTheReferenceWithEviction(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed &* 7919)
+        let falloff = [3, 0, 40][Int(seed % 3)]
         let feed = StoreBackedFeed {
+            $0.repostFalloff = falloff
             $0.celebrityThreshold = 5
             $0.inactiveAfterMilliseconds = 200
             $0.timelineCap = 9
@@ -117,7 +381,7 @@ struct ReferenceFeeds {
             $0.backfillCount = 4
             $0.postCacheBytes = 8 * (PostBodyCache.overheadPerBody + 24)
         }
-        var model = ReferenceFeeds()
+        var model = ReferenceFeeds(falloff: falloff)
         let users = (0..<12).map { "user:\($0)" }
         var evictionSteps = 0
         var restarts = 0
@@ -129,15 +393,24 @@ struct ReferenceFeeds {
             let user = users.randomElement(using: &rng)!
             let other = users.randomElement(using: &rng)!
             let context = "seed \(seed) step \(step)"
+            let social = Int.random(in: 0..<10, using: &rng) < 3
+            if social {
+                try SocialStep.run(feed, model: &model, user: user, other: other, step: step, rng: &rng, context: context)
+            } else {
             switch Int.random(in: 0..<100, using: &rng) {
             case 0..<14:
                 guard user != other else { continue }
                 let wasCelebrity = try feed.faulting { (engine) throws(FeedError) in try engine.stats(of: other).celebrity }
-                let changed = try feed.faulting { (engine) throws(FeedError) in
+                let changed = try? feed.faulting { (engine) throws(FeedError) in
                     try engine.follow(follower: user, followee: other, now: feed.now)
+                }
+                guard let changed else {
+                    #expect(model.blocks.contains([user, other]) || model.blocks.contains([other, user]), "\(context)")
+                    continue
                 }
                 #expect(changed == !model.follows(user, other), "\(context)")
                 model.follows.insert([user, other])
+                model.hiddenReposts.remove([user, other])
                 if try !wasCelebrity && feed.faulting({ (engine) throws(FeedError) in try engine.stats(of: other).celebrity }) {
                     crossedUp += 1
                 }
@@ -147,23 +420,21 @@ struct ReferenceFeeds {
                 let changed = try feed.faulting { (engine) throws(FeedError) in try engine.unfollow(follower: user, followee: other) }
                 #expect(changed == model.follows(user, other), "\(context)")
                 model.follows.remove([user, other])
+                model.hiddenReposts.remove([user, other])
                 if try wasCelebrity && !feed.faulting({ (engine) throws(FeedError) in try engine.stats(of: other).celebrity }) {
                     crossedDown += 1
                 }
             case 26..<52:
                 let body = "post \(step) by \(user)"
                 let id = try feed.faulting { (engine) throws(FeedError) in try engine.post(author: user, body: body, now: feed.now) }
-                model.posts[id] = (user, body)
+                model.posts[id] = .init(author: user, body: body)
             case 52..<58:
                 let mine = model.posts.filter { $0.value.author == user }.keys.sorted()
                 let victim = Bool.random(using: &rng) ? mine.randomElement(using: &rng) : model.posts.keys.randomElement(using: &rng)
                 guard let victim else { continue }
                 let deleted = feed.delete(user, victim)
                 #expect(deleted == (model.posts[victim]?.author == user), "\(context) delete")
-                if deleted {
-                    model.posts.removeValue(forKey: victim)
-                    model.likes.removeValue(forKey: victim)
-                }
+                if deleted { model.delete(victim) }
             case 58..<66:
                 guard let target = model.posts.keys.randomElement(using: &rng) else { continue }
                 let likes = try feed.faulting { (engine) throws(FeedError) in try engine.like(user: user, post: target, now: feed.now) }
@@ -192,12 +463,12 @@ struct ReferenceFeeds {
                 let count = Int.random(in: 1...15, using: &rng)
                 let entries = feed.readAfter(user, after: after, count: count)
                 #expect(entries.map(\.id) == Array(expected.filter { $0 > after }.prefix(count)), "\(context) after \(after)")
-                for entry in entries { #expect(entry.body == model.posts[entry.id]?.body) }
+                SocialStep.check(entries, model, counts: false, context: context)
             case 77..<80:
                 let asked = (0..<3).compactMap { _ in model.posts.keys.randomElement(using: &rng) } + [1, 2]
                 let entries = feed.get(asked)
                 #expect(entries.map { $0?.id } == asked.map { model.posts[$0] == nil ? nil : $0 }, "\(context) get")
-                for entry in entries.compactMap({ $0 }) { #expect(entry.body == model.posts[entry.id]?.body) }
+                SocialStep.check(entries.compactMap { $0 }, model, counts: true, context: context)
             default:
                 let expected = model.feed(user)
                 let count = Int.random(in: 1...20, using: &rng)
@@ -205,9 +476,8 @@ struct ReferenceFeeds {
                 let entries = feed.read(user, count: count, before: before)
                 let wanted = Array(expected.filter { before == nil || $0 < before! }.prefix(count))
                 #expect(entries.map(\.id) == wanted, "\(context) read \(user) count \(count) before \(String(describing: before))")
-                for entry in entries {
-                    #expect(entry.author == model.posts[entry.id]?.author && entry.body == model.posts[entry.id]?.body)
-                }
+                SocialStep.check(entries, model, counts: true, context: context)
+            }
             }
             feed.journalMutations()
             // The writer commits part of the journal; memory is squeezed on most steps.

@@ -219,6 +219,9 @@ final class StoreBackedFeed {
                     } else {
                         self.engine.installNoRepost(user: user, post: original)
                     }
+                case .reposts(let id):
+                    let reposts = self.store.posts.filter { $0.value.kind == .repost && $0.value.link == id && !$0.value.deleted }
+                    self.engine.installReposts(of: id, reposts.keys.compactMap { self.store.stored($0) }, now: self.now)
                 case .linked(let id):
                     if let post = self.store.stored(id) {
                         self.engine.installPost(post, now: self.now)
@@ -255,16 +258,14 @@ final class StoreBackedFeed {
             exhausted = older.count < continuation.storeLimit && rest.count < continuation.count
             result += rest.map(self.filled)
         }
-        return (result, exhausted)
+        return (result.map(self.engine.withMemoryCounts), exhausted)
     }
 
     /// What the store adds to an entry memory lost the body of.
     private func filled(_ entry: FeedEntry) -> FeedEntry {
-        guard entry.body == nil else { return entry }
-        if entry.meta.kind == .repost, self.store.stored(entry.id) != nil { return self.store.entry(entry.id) }
-        var entry = entry
-        entry.body = self.store.posts[entry.id]?.body
-        return entry
+        let shown = entry.meta.shown(entry.id)
+        guard entry.body == nil, self.store.stored(shown) != nil else { return entry }
+        return entry.completed(with: self.store.entry(shown))
     }
 
     /// FEED.DELETE as the server answers it: 0 for a post the store does not have.
@@ -328,7 +329,7 @@ final class StoreBackedFeed {
         for (index, id) in collector.unresolved {
             entries[index] = self.engine.isDeleted(id) ? nil : self.store.stored(id).map { self.store.entry($0.id) }
         }
-        return entries.map { $0.map(self.filled) }
+        return entries.map { $0.map(self.filled).map(self.engine.withMemoryCounts) }
     }
 }
 

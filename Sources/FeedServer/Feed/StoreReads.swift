@@ -142,8 +142,9 @@ extension ServerContext {
         feed: SharedFeedEngine
     ) async throws -> (entries: [FeedEntry?], storeExhausted: Bool) {
         var wanted = collected.unresolved.map(\.id)
-        wanted += collected.entries.compactMap { $0 }.filter { $0.body == nil }.map(\.id)
-        wanted += continuation?.memory.filter { $0.body == nil }.map(\.id) ?? []
+        // A repost shows its original: the original's row fills it in.
+        wanted += collected.entries.compactMap { $0 }.filter { $0.body == nil }.map { $0.meta.shown($0.id) }
+        wanted += continuation?.memory.filter { $0.body == nil }.map { $0.meta.shown($0.id) } ?? []
         let fetched = try await store.posts(wanted)
         var older: [FeedEntry] = []
         if let continuation { older = try await store.olderPosts(continuation) }
@@ -157,12 +158,8 @@ extension ServerContext {
             return (deleted, rest)
         }
         func filled(_ entry: FeedEntry) -> FeedEntry {
-            guard entry.body == nil, let post = fetched[entry.id] else { return entry }
-            // A repost's original left memory: the store's row has its body and counts.
-            if entry.meta.kind == .repost { return post.entry }
-            var entry = entry
-            entry.body = post.body
-            return entry
+            guard entry.body == nil, let post = fetched[entry.meta.shown(entry.id)] else { return entry }
+            return entry.completed(with: post.entry)
         }
         var entries = collected.entries.map { $0.map(filled) }
         var present = Array(repeating: true, count: entries.count)
@@ -175,7 +172,8 @@ extension ServerContext {
         }
         let kept = zip(entries, present).filter(\.1).map(\.0)
         let exhausted = continuation.map { older.count < $0.storeLimit && rest.count < $0.count } ?? true
-        return (kept + rest.map { Optional(filled($0)) }, exhausted)
+        let all = kept + rest.map { Optional(filled($0)) }
+        return (feed.withEngine { engine in all.map { $0.map(engine.withMemoryCounts) } }, exhausted)
     }
 
     /// One page of `user`'s feed, newest first, below `before`, completed

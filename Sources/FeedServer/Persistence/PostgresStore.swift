@@ -133,6 +133,15 @@ struct PostgresStore: Sendable {
             return .noRepost(user: user, post: original)
         case .linked(let id):
             return try await self.posts([id])[id].map { FaultAnswer.post($0, likers: nil) } ?? .absent(id)
+        case .reposts(let id):
+            let rows = try await self.client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM posts p \(unescaped: Self.joins)
+                WHERE p.link_id = \(Int64(bitPattern: id)) AND p.kind = 2 AND p.deleted_at IS NULL
+                """, logger: self.logger)
+            var reposts: [StoredPost] = []
+            for try await row in rows.decode(Row.self) { reposts.append(Self.post(row)) }
+            return .reposts(of: id, reposts)
         }
     }
 }
@@ -156,6 +165,7 @@ enum FaultAnswer: Sendable {
     case noRepost(user: String, post: UInt64)
     /// The store does not have the post (any more).
     case absent(UInt64)
+    case reposts(of: UInt64, [StoredPost])
 
     func install(into engine: inout FeedEngine, now: Int64) {
         switch self {
@@ -163,6 +173,8 @@ enum FaultAnswer: Sendable {
             engine.installNoRepost(user: user, post: post)
         case .absent(let id):
             engine.installAbsent(id, now: now)
+        case .reposts(let id, let reposts):
+            engine.installReposts(of: id, reposts, now: now)
         case .post(let post, let likers):
             engine.installPost(post, now: now)
             if let likers { engine.installLikers(post: post.id, likers: likers, now: now) }
