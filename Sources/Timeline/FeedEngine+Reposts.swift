@@ -129,7 +129,7 @@ extension FeedEngine {
     public mutating func replies<Writer: FeedEntryWriter>(
         to id: UInt64, count: Int, before: UInt64? = nil, into writer: inout Writer
     ) -> StoreContinuation? {
-        let limit = before ?? UInt64.max
+        let limit = before ?? UInt64(Int64.max)  // the store's ids are signed
         let known = (self.repliesTo[id] ?? []).filter { $0 < limit }.sorted(by: >)
         if !self.hasStore {
             let ids = known.prefix(count)

@@ -100,7 +100,7 @@ enum FeedCommands {
     }
 
     static let follow = CommandSpec(
-        "feed.follow", arity: 3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+        "feed.follow", arity: -3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
         summary:
             "Follows a user and copies their recent posts into the feed; 1 if new, 0 if already following. NOREPOSTS hides their reposts; following again without it shows them.",
         since: "0.1.0", group: "feed", complexity: "O(T) where T is the timeline cap",

@@ -125,6 +125,12 @@ final class FeedMetrics: Sendable {
             self.gauge("feed_users", summary.users, in: &sampled)
             self.gauge("feed_posts", summary.posts, in: &sampled)
             self.gauge("feed_follows", summary.follows, in: &sampled)
+            self.gauge("feed_mutes", summary.mutes, in: &sampled)
+            self.gauge("feed_blocks", summary.blocks, in: &sampled)
+            self.counter("feed_reposts_created_total", total: counters.reposts, in: &sampled)
+            self.counter("feed_replies_created_total", total: counters.replies, in: &sampled)
+            self.counter("feed_entries_filtered_total", total: counters.entriesFiltered, in: &sampled)
+            self.counter("feed_reposts_collapsed_total", total: counters.repostsCollapsed, in: &sampled)
             self.gauge("feed_resident_timelines", summary.residentTimelines, in: &sampled)
             self.gauge("feed_timeline_entries", summary.timelineEntries, in: &sampled)
             self.gauge("feed_celebrities", summary.celebrities, in: &sampled)
@@ -134,6 +140,7 @@ final class FeedMetrics: Sendable {
                 ("timelines", summary.timelineBytes), ("recent_posts", summary.recentPostBytes),
                 ("follow_graph", summary.followGraphBytes), ("post_metadata", summary.postMetadataBytes),
                 ("post_bodies", summary.postBodyBytes), ("likes", summary.likeBytes), ("users", summary.userBytes),
+                ("social", summary.socialBytes),
             ] {
                 self.gauge("feed_memory_bytes", labels: [("structure", structure)], bytes, in: &sampled)
             }
@@ -205,7 +212,13 @@ final class FeedMetrics: Sendable {
         "feed_command_rejections_total": "Commands refused before running (arity, authentication), by command.",
         "feed_errors_total": "Error replies by error code (ERR, TRYAGAIN, ...).",
         "feed_error_replies_total": "Error replies of every kind.",
-        "feed_posts_created_total": "Posts created.",
+        "feed_posts_created_total": "Posts created (replies and reposts included).",
+        "feed_reposts_created_total": "Reposts created.",
+        "feed_replies_created_total": "Replies created.",
+        "feed_entries_filtered_total": "Feed entries reads left out: mutes, blocks, hidden reposts, replies to strangers.",
+        "feed_reposts_collapsed_total": "Reposts reads left out because the post was shown just below.",
+        "feed_mutes": "Mutes in force.",
+        "feed_blocks": "Blocks in force.",
         "feed_reads_total": "Home-timeline reads (FEED.READ).",
         "feed_fanout_deliveries_total": "Timeline writes made by fan-out on write.",
         "feed_fanouts_skipped_celebrity_total": "Posts by celebrities, not pushed to followers (pulled on read instead).",

@@ -260,6 +260,9 @@ struct InfoReport {
             ("like_sets", String(summary.likeSets)),
             ("remembered_deletes", String(summary.rememberedDeletes)),
             ("follows", String(summary.follows)),
+            ("mutes", String(summary.mutes)),
+            ("blocks", String(summary.blocks)),
+            ("follows_hiding_reposts", String(summary.hiddenRepostFollows)),
             ("resident_timelines", String(summary.residentTimelines)),
             ("timeline_entries", String(summary.timelineEntries)),
             ("celebrities", String(summary.celebrities)),
@@ -272,6 +275,10 @@ struct InfoReport {
             ("post_cache_evictions", String(summary.cacheEvictions)),
             ("post_cache_hit_ratio", String(format4(ratio))),
             ("posts_created", String(counters.posts)),
+            ("reposts_created", String(counters.reposts)),
+            ("replies_created", String(counters.replies)),
+            ("entries_filtered", String(counters.entriesFiltered)),
+            ("reposts_collapsed", String(counters.repostsCollapsed)),
             ("feed_reads", String(counters.reads)),
             ("fanout_deliveries", String(counters.fanoutDeliveries)),
             ("fanouts_skipped_celebrity", String(counters.fanoutsSkippedForCelebrity)),
@@ -288,6 +295,7 @@ struct InfoReport {
             ("used_memory_post_bodies", String(summary.postBodyBytes)),
             ("used_memory_likes", String(summary.likeBytes)),
             ("used_memory_users", String(summary.userBytes)),
+            ("used_memory_social", String(summary.socialBytes)),
         ]
     }
 
