@@ -55,15 +55,35 @@ public enum FeedPaging {
     public static func newer(
         than after: UInt64, count: Int, page: (UInt64?, Int) throws -> [FeedEntry]
     ) rethrows -> [FeedEntry] {
-        var kept: [FeedEntry] = []  // newest first; only the oldest `count` matter
-        var before: UInt64? = nil
-        while true {
-            let entries = try page(before, Self.pageSize)
-            for entry in entries where entry.id > after { kept.append(entry) }
-            if kept.count > count { kept.removeFirst(kept.count - count) }
-            guard entries.count == Self.pageSize, let last = entries.last, last.id > after else { break }
-            before = last.id
+        var walk = Walk(after: after, count: count)
+        while let before = walk.next { walk.add(try page(before, Self.pageSize)) }
+        return walk.result
+    }
+
+    /// A walk down to `after`, page by page (the server's pages are async).
+    public struct Walk: Sendable {
+        let after: UInt64
+        let count: Int
+        /// Newest first; only the oldest `count` matter.
+        var kept: [FeedEntry] = []
+        /// Where the next page starts: `.some(nil)` from the newest, nil when done.
+        public private(set) var next: UInt64?? = .some(nil)
+
+        public init(after: UInt64, count: Int) {
+            self.after = after
+            self.count = count
         }
-        return kept.reversed()
+
+        public mutating func add(_ entries: [FeedEntry]) {
+            for entry in entries where entry.id > self.after { self.kept.append(entry) }
+            if self.kept.count > self.count { self.kept.removeFirst(self.kept.count - self.count) }
+            if entries.count == FeedPaging.pageSize, let last = entries.last, last.id > self.after {
+                self.next = .some(last.id)
+            } else {
+                self.next = nil
+            }
+        }
+
+        public var result: [FeedEntry] { self.kept.reversed() }
     }
 }

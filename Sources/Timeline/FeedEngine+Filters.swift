@@ -64,22 +64,12 @@ extension FeedEngine {
 
     /// FEED.MUTES: whom the user mutes, paged as FEED.FOLLOWERS.
     public func mutes(of user: String, count: Int, after: String? = nil) throws(FeedError) -> [String] {
-        try self.page(of: user, in: self.mutes, count: count, after: after)
+        try self.page(of: user, count: count, after: after) { self.mutes[$0] }
     }
 
     /// FEED.BLOCKS: whom the user blocks.
     public func blocks(of user: String, count: Int, after: String? = nil) throws(FeedError) -> [String] {
-        try self.page(of: user, in: self.blocks, count: count, after: after)
-    }
-
-    private func page(of user: String, in sets: [UInt32: FollowSet], count: Int, after: String?) throws(FeedError) -> [String] {
-        var start: UInt32? = nil
-        if let after {
-            guard let number = self.numbers[after] else { throw .unknownUser(after) }
-            start = number
-        }
-        guard let number = self.numbers[user], let set = sets[number] else { return [] }
-        return set.page(after: start, count: count).map { self.names[Int($0)] }
+        try self.page(of: user, count: count, after: after) { self.blocks[$0] }
     }
 
     /// Whether the follow hides the followee's reposts.

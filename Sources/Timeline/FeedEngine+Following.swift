@@ -98,22 +98,23 @@ extension FeedEngine {
     /// `after` in the server's user order (the order users first appeared), so
     /// paging is stable while the list changes.
     public func followers(of user: String, count: Int, after: String? = nil) throws(FeedError) -> [String] {
-        try self.page(of: user, in: self.followers, count: count, after: after)
+        try self.page(of: user, count: count, after: after) { self.followers[Int($0)] }
     }
 
     /// FEED.FOLLOWING: as `followers(of:)`, for the users `user` follows.
     public func following(of user: String, count: Int, after: String? = nil) throws(FeedError) -> [String] {
-        try self.page(of: user, in: self.following, count: count, after: after)
+        try self.page(of: user, count: count, after: after) { self.following[Int($0)] }
     }
 
-    private func page(of user: String, in sets: [FollowSet], count: Int, after: String?) throws(FeedError) -> [String] {
+    /// A page of one of the user's sets (followers, following, mutes, blocks).
+    func page(of user: String, count: Int, after: String?, set: (UInt32) -> FollowSet?) throws(FeedError) -> [String] {
         var start: UInt32? = nil
         if let after {
             guard let number = self.numbers[after] else { throw .unknownUser(after) }
             start = number
         }
-        guard let number = self.numbers[user] else { return [] }
-        return sets[Int(number)].page(after: start, count: count).map { self.names[Int($0)] }
+        guard let number = self.numbers[user], let members = set(number) else { return [] }
+        return members.page(after: start, count: count).map { self.names[Int($0)] }
     }
 
     /// Whether `follower` follows `followee`.

@@ -107,10 +107,10 @@ extension FeedEngine {
         }
         guard let author = self.numbers[name], record.author == author else { return false }
         try self.requireLinkTarget(record)
-        defer { self.repostsComplete = nil }
+        defer { self.answered = nil }
         // Every repost must be in memory to go with it (and be counted gone).
         if self.hasStore && record.kind != .repost && Int(record.reposts) > (self.repostsOf[id]?.count ?? 0)
-            && self.repostsComplete != id
+            && self.answered != .reposts(id)
         {
             throw .notInMemory(.reposts(id))
         }

@@ -38,6 +38,11 @@ extension FeedEngine {
                 self.write(live, into: &writer)
                 return continuation
             }
+            // The common page has no repost: nothing to collapse.
+            if !live.contains(where: { $0.record?.kind == .repost }) || filter.falloff == 0 {
+                self.write(live.count > count ? Array(live.prefix(count)) : live, into: &writer)
+                return nil
+            }
             let complete = live.count < target
             if let shown = filter.collapse(live.map(Self.collapseKey), count: count, complete: complete) {
                 self.counters.repostsCollapsed += (shown.last.map { $0 + 1 } ?? 0) - shown.count

@@ -8,7 +8,7 @@ extension FeedEngine {
     /// original; reposting twice returns the first repost's id.
     public mutating func repost(user name: String, post id: UInt64, now: Int64) throws(FeedError) -> UInt64 {
         try self.validate(user: name)
-        defer { self.confirmedNoRepost = nil }
+        defer { self.answered = nil }
         var original = id
         var record = try self.requirePost(id)
         if record.kind == .repost {
@@ -24,7 +24,7 @@ extension FeedEngine {
     /// its id or by a repost's).
     public mutating func unrepost(user name: String, post id: UInt64, now: Int64) throws(FeedError) -> Bool {
         try self.validate(user: name)
-        defer { self.confirmedNoRepost = nil }
+        defer { self.answered = nil }
         var original = id
         let record = try self.requirePost(id)
         if record.kind == .repost { original = record.link }
@@ -45,24 +45,25 @@ extension FeedEngine {
         if let reposts = self.repostsOf[original], let found = reposts.first(where: { self.posts[$0]?.author == user }) {
             return found
         }
-        if let confirmed = self.confirmedNoRepost, confirmed.user == user, confirmed.post == original { return nil }
-        if self.hasStore && original < self.recentFloor(user) {
-            throw .notInMemory(.repost(user: name, post: original))
-        }
+        let fault = StoreFault.repost(user: name, post: original)
+        if self.hasStore && original < self.recentFloor(user) && self.answered != fault { throw .notInMemory(fault) }
         return nil
     }
 
-    /// The store says the user has not reposted the post: good for the
-    /// command that asked (installed in the same engine call as its retry).
-    public mutating func installNoRepost(user name: String, post: UInt64) {
-        guard let user = self.numbers[name] else { return }
-        self.confirmedNoRepost = (user, post)
+    /// The store's answer to whether the user reposted the post: the
+    /// repost's record, or that there is none — also when the store's is
+    /// one memory deleted already (its delete is not in the store yet).
+    /// Good for the command that asked (installed in the same engine call
+    /// as its retry).
+    public mutating func installRepost(user name: String, post: UInt64, found: StoredPost?, now: Int64) {
+        if let found, self.installPost(found, now: now) { return }
+        self.answered = .repost(user: name, post: post)
     }
 
     /// Every live repost of a post, from the store (deleting a post takes its reposts with it).
     public mutating func installReposts(of id: UInt64, _ reposts: [StoredPost], now: Int64) {
         for repost in reposts where repost.kind == .repost && repost.link == id { self.installPost(repost, now: now) }
-        self.repostsComplete = id
+        self.answered = .reposts(id)
     }
 
     /// The store no longer has a post a reply or repost pointed at: memory

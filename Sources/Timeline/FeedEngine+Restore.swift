@@ -70,7 +70,7 @@ extension FeedEngine {
     /// eviction trimmed it meanwhile, nothing changes). Returns whether it did.
     @discardableResult
     public mutating func installRecent(
-        author name: String, posts: [StoredPost], from: UInt64, below: UInt64, now: Int64 = 0
+        author name: String, posts: [StoredPost], from: UInt64, below: UInt64, now: Int64
     ) -> Bool {
         guard let author = self.numbers[name] else { return false }
         return self.installRecent(author: author, posts: posts, from: from, below: below, now: now)
@@ -78,7 +78,7 @@ extension FeedEngine {
 
     @discardableResult
     public mutating func installRecent(
-        author: UInt32, posts: [StoredPost], from: UInt64, below: UInt64, now: Int64 = 0
+        author: UInt32, posts: [StoredPost], from: UInt64, below: UInt64, now: Int64
     ) -> Bool {
         guard Int(author) < self.names.count else { return false }
         let floor = self.recentFloor(author)

@@ -118,10 +118,11 @@ public struct FeedEngine: Sendable {
     var blocks: [UInt32: FollowSet] = [:]
     var blockedBy: [UInt32: FollowSet] = [:]
     var hiddenReposts: [UInt32: FollowSet] = [:]
-    /// A store answer that the user has not reposted the post (see `StoreFault.repost`).
-    var confirmedNoRepost: (user: UInt32, post: UInt64)? = nil
-    /// A post whose reposts the store just listed (see `StoreFault.reposts`).
-    var repostsComplete: UInt64? = nil
+    /// A fault the store has just answered with nothing left to install
+    /// (the user has no such repost) or with all there is (every repost of
+    /// a post): good for the retry of the command that asked, in the same
+    /// engine call, and cleared by it.
+    var answered: StoreFault? = nil
 
     /// Users with a non-zero `unpushedRecent`.
     var pulledAuthors: Set<UInt32> = []

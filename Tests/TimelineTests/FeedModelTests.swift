@@ -94,6 +94,7 @@ struct ReferenceFeeds {
 protocol FeedDriver: AnyObject {
     var now: Int64 { get }
     func faulting<Result>(_ body: (inout FeedEngine) throws(FeedError) -> Result) throws(FeedError) -> Result
+    func replies(_ id: UInt64, count: Int, before: UInt64?) -> [FeedEntry]
 }
 
 extension StoreBackedFeed: FeedDriver {}
@@ -256,13 +257,6 @@ extension DirectFeed {
         var collector = FeedEntryCollector()
         _ = self.engine.replies(to: id, count: count, before: before, into: &collector)
         return collector.entries.compactMap { $0 }
-    }
-}
-
-extension FeedDriver {
-    func replies(_ id: UInt64, count: Int, before: UInt64?) -> [FeedEntry] {
-        if let direct = self as? DirectFeed { return direct.replies(id, count: count, before: before) }
-        return (self as! StoreBackedFeed).replies(id, count: count, before: before)
     }
 }
 

@@ -214,11 +214,8 @@ final class StoreBackedFeed {
                 case .postCount(let user):
                     self.engine.installPostCount(user: user, count: self.store.postCount(user, baseline: self.baseline))
                 case .repost(let user, let original):
-                    if let repost = self.store.repost(by: user, of: original) {
-                        self.engine.installPost(repost, now: self.now)
-                    } else {
-                        self.engine.installNoRepost(user: user, post: original)
-                    }
+                    self.engine.installRepost(
+                        user: user, post: original, found: self.store.repost(by: user, of: original), now: self.now)
                 case .reposts(let id):
                     let reposts = self.store.posts.filter { $0.value.kind == .repost && $0.value.link == id && !$0.value.deleted }
                     self.engine.installReposts(of: id, reposts.keys.compactMap { self.store.stored($0) }, now: self.now)
@@ -310,7 +307,7 @@ final class StoreBackedFeed {
         return FeedPaging.newer(than: after, count: count) { before, size in self.read(user, count: size, before: before) }
     }
 
-    func replies(_ id: UInt64, count: Int, before: UInt64? = nil) -> [FeedEntry] {
+    func replies(_ id: UInt64, count: Int, before: UInt64?) -> [FeedEntry] {
         var collector = FeedEntryCollector()
         let continuation = self.engine.replies(to: id, count: count, before: before, into: &collector)
         return self.complete(collector, continuation).entries

@@ -147,11 +147,14 @@ struct RESPEntryWriter: FeedEntryWriter {
         meta: EntryMeta
     ) {
         if body == nil { self.missingBodies += 1 }
-        if self.collected != nil || self.withMeta {
-            var collector = FeedEntryCollector()
-            collector.entry(id: id, author: author, createdMilliseconds: createdMilliseconds, body: body, meta: meta)
-            if self.collected != nil { return self.collected!.entries.append(collector.entries[0]) }
-            return self.reply.entry(collector.entries[0]!, withMeta: true)
+        if self.collected != nil {
+            return self.collected!.entry(id: id, author: author, createdMilliseconds: createdMilliseconds, body: body, meta: meta)
+        }
+        if self.withMeta {
+            let entry = FeedEntry(
+                id: id, author: String(decoding: author, as: UTF8.self), createdMilliseconds: createdMilliseconds,
+                body: body.map { String(decoding: $0, as: UTF8.self) }, meta: meta)
+            return self.reply.entry(entry, withMeta: true)
         }
         self.reply.buffer.writeStaticString("*4\r\n")
         // Post ids go as decimal strings: JavaScript clients would round a
@@ -188,6 +191,19 @@ extension ReplyWriter {
         self = ReplyWriter(buffer: ByteBuffer(), version: self.version)
         body(&writer)
         self = writer.reply
+    }
+
+    /// Writes a read's entries (nil: a missing post).
+    mutating func entries(_ entries: [FeedEntry?], withMeta: Bool) {
+        self.arrayHeader(entries.count)
+        for entry in entries {
+            if let entry { self.entry(entry, withMeta: withMeta) } else { self.nullArray() }
+        }
+    }
+
+    mutating func entries(_ entries: [FeedEntry], withMeta: Bool) {
+        self.arrayHeader(entries.count)
+        for entry in entries { self.entry(entry, withMeta: withMeta) }
     }
 
     /// Writes one entry (for replies built from values). WITHMETA: a map of

@@ -200,16 +200,15 @@ enum FeedCommands {
         }
     }
 
-    private static func followList(following: Bool) -> CommandHandler {
+    /// FEED.FOLLOWERS, FEED.FOLLOWING, FEED.MUTES, FEED.BLOCKS: `user [COUNT n] [AFTER user]`.
+    static func userList(
+        _ list: @escaping @Sendable (FeedEngine, String, Int, String?) throws(FeedError) -> [String]
+    ) -> CommandHandler {
         { call, state in
             run(&state) { state throws(CommandError) in
                 let user = try FeedArguments.user(call, 1)
                 let page = try FeedArguments.page(call, from: 2, before: false, after: true)
-                let names = try call.engine { (engine) throws(FeedError) in
-                    following
-                        ? try engine.following(of: user, count: page.count, after: page.after)
-                        : try engine.followers(of: user, count: page.count, after: page.after)
-                }
+                let names = try call.engine { (engine) throws(FeedError) in try list(engine, user, page.count, page.after) }
                 state.reply.arrayHeader(names.count)
                 for name in names { state.reply.bulk(name) }
             }
@@ -220,13 +219,13 @@ enum FeedCommands {
         "feed.followers", arity: -2, flags: ["readonly"], categories: ["@read", "@feed"], firstKey: 1,
         summary: "Lists a user's followers, in the order users first appeared; page with AFTER the last one.",
         since: "0.1.0", group: "feed", complexity: "O(log F + N)", arguments: [user, count, after],
-        handler: followList(following: false))
+        handler: userList { (engine, user, count, after) throws(FeedError) in try engine.followers(of: user, count: count, after: after) })
 
     static let following = CommandSpec(
         "feed.following", arity: -2, flags: ["readonly"], categories: ["@read", "@feed"], firstKey: 1,
         summary: "Lists the users a user follows, in the order users first appeared; page with AFTER the last one.",
         since: "0.1.0", group: "feed", complexity: "O(log F + N)", arguments: [user, count, after],
-        handler: followList(following: true))
+        handler: userList { (engine, user, count, after) throws(FeedError) in try engine.following(of: user, count: count, after: after) })
 
     static let stats = CommandSpec(
         "feed.stats", arity: 2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"], firstKey: 1,

@@ -20,7 +20,8 @@ extension FeedCommands {
                             if !reposting { return try engine.unrepost(user: user, post: id, now: now) ? 1 : 0 }
                             let before = engine.latestPostID
                             let repost = try engine.repost(user: user, post: id, now: now)
-                            if repost > before, let entry = engine.get([repost]).first ?? nil {
+                            // A new repost goes live with its original's body (looked up only when someone listens).
+                            if repost > before, events.isListenedTo, let entry = engine.get([repost]).first ?? nil {
                                 events.postCreated(id: repost, author: user, body: entry.body ?? "", engine: engine)
                             }
                             return repost
@@ -106,31 +107,15 @@ extension FeedCommands {
         complexity: "O(1)", arguments: [user, target],
         handler: filterHandler({ (engine, user, target, _) throws(FeedError) in try engine.unblock(user: user, target: target) }, grows: false))
 
-    private static func filterList(blocks: Bool) -> CommandHandler {
-        { call, state in
-            run(&state) { state throws(CommandError) in
-                let user = try FeedArguments.user(call, 1)
-                let page = try FeedArguments.page(call, from: 2, before: false, after: true)
-                let names = try call.engine { (engine) throws(FeedError) in
-                    blocks
-                        ? try engine.blocks(of: user, count: page.count, after: page.after)
-                        : try engine.mutes(of: user, count: page.count, after: page.after)
-                }
-                state.reply.arrayHeader(names.count)
-                for name in names { state.reply.bulk(name) }
-            }
-        }
-    }
-
     static let mutes = CommandSpec(
         "feed.mutes", arity: -2, flags: ["readonly"], categories: ["@read", "@feed"], firstKey: 1,
         summary: "Lists whom a user mutes, in the order users first appeared; page with AFTER the last one.",
         since: "0.3.0", group: "feed", complexity: "O(log M + N)", arguments: [user, count, after],
-        handler: filterList(blocks: false))
+        handler: userList { (engine, user, count, after) throws(FeedError) in try engine.mutes(of: user, count: count, after: after) })
 
     static let blocks = CommandSpec(
         "feed.blocks", arity: -2, flags: ["readonly"], categories: ["@read", "@feed"], firstKey: 1,
         summary: "Lists whom a user blocks, in the order users first appeared; page with AFTER the last one.",
         since: "0.3.0", group: "feed", complexity: "O(log B + N)", arguments: [user, count, after],
-        handler: filterList(blocks: true))
+        handler: userList { (engine, user, count, after) throws(FeedError) in try engine.blocks(of: user, count: count, after: after) })
 }

@@ -30,10 +30,7 @@ extension CommandCall {
             do {
                 let completed = try await ServerContext.complete(
                     collecting.collected!, continuation: continuation, positional: positional, store: store, feed: feed)
-                reply.arrayHeader(completed.entries.count)
-                for entry in completed.entries {
-                    if let entry { reply.entry(entry, withMeta: withMeta) } else { reply.nullArray() }
-                }
+                reply.entries(completed.entries, withMeta: withMeta)
             } catch {
                 reply = ReplyWriter(buffer: ByteBuffer(), version: version)
                 reply.error(CommandError.storeUnavailable.message)
@@ -81,13 +78,8 @@ extension CommandCall {
             }) != nil
         else { return }
         let server = self.server
-        let version = state.reply.version
-        self.replyLater(state: &state) {
-            let entries = try await server.feedPage(user: user, count: count, before: before)
-            var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
-            reply.arrayHeader(entries.count)
-            for entry in entries { reply.entry(entry, withMeta: withMeta) }
-            return reply.buffer
+        self.replyLater(state: &state, withMeta: withMeta) {
+            try await server.feedPage(user: user, count: count, before: before)
         }
     }
 
@@ -100,34 +92,28 @@ extension CommandCall {
             server.relieveMemory(&engine)
             return engine.readAfter(user: user, after: after, count: count, now: WallClock.milliseconds())
         }
-        if let memory {
-            state.reply.arrayHeader(memory.count)
-            for entry in memory { state.reply.entry(entry, withMeta: withMeta) }
-            return
-        }
-        let version = state.reply.version
-        self.replyLater(state: &state) {
-            let entries = try await server.entries(of: user, after: after, count: count)
-            var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
-            reply.arrayHeader(entries.count)
-            for entry in entries { reply.entry(entry, withMeta: withMeta) }
-            return reply.buffer
+        if let memory { return state.reply.entries(memory, withMeta: withMeta) }
+        self.replyLater(state: &state, withMeta: withMeta) {
+            try await server.walkDown(user: user, after: after, count: count)
         }
     }
 
-    /// Sends what `body` builds when it is ready, in order; a store error
-    /// as Redis's TRYAGAIN.
-    private func replyLater(state: inout ConnectionState, _ body: @escaping @Sendable () async throws -> ByteBuffer) {
+    /// Sends the entries `body` finds when they are ready, in order; a
+    /// store error as Redis's TRYAGAIN.
+    private func replyLater(
+        state: inout ConnectionState, withMeta: Bool, _ body: @escaping @Sendable () async throws -> [FeedEntry]
+    ) {
         let version = state.reply.version
         let promise = self.eventLoop.makePromise(of: ByteBuffer.self)
         promise.completeWithTask {
+            var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
             do {
-                return try await body()
+                reply.entries(try await body(), withMeta: withMeta)
             } catch {
-                var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
+                reply = ReplyWriter(buffer: ByteBuffer(), version: version)
                 reply.error(CommandError.storeUnavailable.message)
-                return reply.buffer
             }
+            return reply.buffer
         }
         state.deferred = .blocking(promise.futureResult)
     }
@@ -150,9 +136,7 @@ extension ServerContext {
         if let continuation { older = try await store.olderPosts(continuation) }
         // Cache what came back; leave out what was deleted meanwhile.
         let (deleted, rest) = feed.withEngine { engine -> (Set<UInt64>, [FeedEntry]) in
-            for post in fetched.values where post.kind != .repost || post.body.isEmpty == false {
-                engine.cacheBody(post.id, body: post.body)
-            }
+            for post in fetched.values { engine.cacheBody(post.id, body: post.body) }
             let deleted = Set(wanted.filter { engine.isDeleted($0) })
             let rest = continuation?.merged(store: older, isDeleted: { engine.isDeleted($0) }) ?? []
             return (deleted, rest)
@@ -224,15 +208,14 @@ extension ServerContext {
         }) {
             return memory
         }
-        var kept: [FeedEntry] = []
-        var before: UInt64? = nil
-        while true {
-            let entries = try await self.feedPage(user: user, count: FeedPaging.pageSize, before: before)
-            for entry in entries where entry.id > after { kept.append(entry) }
-            if kept.count > count { kept.removeFirst(kept.count - count) }
-            guard entries.count == FeedPaging.pageSize, let last = entries.last, last.id > after else { break }
-            before = last.id
-        }
-        return kept.reversed()
+        return try await self.walkDown(user: user, after: after, count: count)
+    }
+
+    /// FEED.READ … AFTER with the store: the feed's pages, newest first,
+    /// down to `after` (`FeedPaging`).
+    func walkDown(user: String, after: UInt64, count: Int) async throws -> [FeedEntry] {
+        var walk = FeedPaging.Walk(after: after, count: count)
+        while let before = walk.next { walk.add(try await self.feedPage(user: user, count: FeedPaging.pageSize, before: before)) }
+        return walk.result
     }
 }

@@ -141,9 +141,10 @@ struct MutationBatch: Equatable, Sendable {
             && lhs.likesRemoved.map { [$0.post, Int64($0.user)] } == rhs.likesRemoved.map { [$0.post, Int64($0.user)] }
             && lhs.deletedPosts == rhs.deletedPosts && lhs.postKinds == rhs.postKinds && lhs.postLinks == rhs.postLinks
             && lhs.postLinkAuthors == rhs.postLinkAuthors
-            && lhs.repostSettings.map { "\($0)" } == rhs.repostSettings.map { "\($0)" }
-            && (lhs.mutesAdded + lhs.mutesRemoved + lhs.blocksAdded + lhs.blocksRemoved).map { "\($0)" }
-                == (rhs.mutesAdded + rhs.mutesRemoved + rhs.blocksAdded + rhs.blocksRemoved).map { "\($0)" }
+            && lhs.repostSettings.map { [$0.follower, $0.followee, $0.hidden ? 1 : 0] }
+                == rhs.repostSettings.map { [$0.follower, $0.followee, $0.hidden ? 1 : 0] }
+            && [lhs.mutesAdded, lhs.mutesRemoved, lhs.blocksAdded, lhs.blocksRemoved].map { $0.map { [$0.user, $0.target] } }
+                == [rhs.mutesAdded, rhs.mutesRemoved, rhs.blocksAdded, rhs.blocksRemoved].map { $0.map { [$0.user, $0.target] } }
     }
 }
 

@@ -129,8 +129,9 @@ struct PostgresStore: Sendable {
                 WHERE p.link_id = \(Int64(bitPattern: original)) AND p.kind = 2 AND u.name = \(user) AND p.deleted_at IS NULL
                 LIMIT 1
                 """, logger: self.logger)
-            for try await row in rows.decode(Row.self) { return .post(Self.post(row), likers: nil) }
-            return .noRepost(user: user, post: original)
+            var found: StoredPost? = nil
+            for try await row in rows.decode(Row.self) { found = Self.post(row) }
+            return .repost(user: user, post: original, found: found)
         case .linked(let id):
             return try await self.posts([id])[id].map { FaultAnswer.post($0, likers: nil) } ?? .absent(id)
         case .reposts(let id):
@@ -161,16 +162,16 @@ extension StoredPost {
 enum FaultAnswer: Sendable {
     case post(StoredPost, likers: [String]?)
     case postCount(user: String, count: Int)
-    /// The user has not reposted the post.
-    case noRepost(user: String, post: UInt64)
+    /// The user's repost of the post, if any.
+    case repost(user: String, post: UInt64, found: StoredPost?)
     /// The store does not have the post (any more).
     case absent(UInt64)
     case reposts(of: UInt64, [StoredPost])
 
     func install(into engine: inout FeedEngine, now: Int64) {
         switch self {
-        case .noRepost(let user, let post):
-            engine.installNoRepost(user: user, post: post)
+        case .repost(let user, let post, let found):
+            engine.installRepost(user: user, post: post, found: found, now: now)
         case .absent(let id):
             engine.installAbsent(id, now: now)
         case .reposts(let id, let reposts):

@@ -142,7 +142,9 @@ enum StateLoader {
                 let slice = byAuthor[index..<Swift.min(index + 1000, byAuthor.count)]
                 feed.withEngine { engine in
                     for (author, posts) in slice {
-                        engine.installRecent(author: author, posts: posts.sorted { $0.id > $1.id }, from: from, below: below)
+                        engine.installRecent(
+                            author: author, posts: posts.sorted { $0.id > $1.id }, from: from, below: below,
+                            now: WallClock.milliseconds())
                     }
                 }
                 index += 1000
