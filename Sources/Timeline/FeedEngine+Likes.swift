@@ -1,8 +1,10 @@
 extension FeedEngine {
-    /// FEED.LIKE: the post's like count afterwards. Liking twice counts once.
-    /// Throws `notInMemory` when the post or its likers are only in the store.
-    public mutating func like(user name: String, post id: UInt64, now: Int64) throws(FeedError) -> Int {
+    /// FEED.LIKE: the post's like count afterwards. Liking twice counts once;
+    /// liking a repost likes its original. Throws `notInMemory` when the
+    /// post or its likers are only in the store.
+    public mutating func like(user name: String, post given: UInt64, now: Int64) throws(FeedError) -> Int {
         try self.validate(user: name)
+        let id = try self.liked(given)
         try self.requireLikers(of: id)
         let user = self.intern(name, now: now)
         if self.likers[id]?.users.contains(user) != true {
@@ -14,8 +16,9 @@ extension FeedEngine {
     }
 
     /// FEED.UNLIKE: the post's like count afterwards.
-    public mutating func unlike(user name: String, post id: UInt64) throws(FeedError) -> Int {
+    public mutating func unlike(user name: String, post given: UInt64) throws(FeedError) -> Int {
         try self.validate(user: name)
+        let id = try self.liked(given)
         try self.requireLikers(of: id)
         guard let user = self.numbers[name], self.likers[id]?.users.contains(user) == true else {
             return Int(self.posts[id]!.likes)
@@ -24,6 +27,15 @@ extension FeedEngine {
         self.changeLikers(of: id) { $0.remove(user) }
         self.posts[id]!.likes -= 1
         return Int(self.posts[id]!.likes)
+    }
+
+    /// The post a like of `id` is for: a repost's original, else itself.
+    private func liked(_ id: UInt64) throws(FeedError) -> UInt64 {
+        guard let record = self.posts[id] else {
+            if self.hasStore && !self.deleted.contains(id) { throw .notInMemory(.likers(id)) }
+            throw .noSuchPost
+        }
+        return record.kind == .repost ? record.link : id
     }
 
     /// Makes sure memory knows the post and who liked it.
@@ -45,6 +57,7 @@ extension FeedEngine {
         let before = self.likers[id]!.users.count
         change(&self.likers[id]!.users)
         self.likers[id]!.sequence = self.sequence
+        self.noteCountChange(of: id)
         self.usage.likers += self.likers[id]!.users.count - before
     }
 

@@ -101,6 +101,7 @@ extension FeedEngine {
         if record.bodySlot >= 0 { self.bodies.remove(record.bodySlot) }
         self.dropLikers(id)
         self.unindexLink(id, record)
+        if self.countChanges[id] != nil { self.leftCounts[id] = (record.likes, record.replies, record.reposts) }
         self.evictions.posts += 1
     }
 

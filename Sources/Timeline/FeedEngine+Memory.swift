@@ -33,6 +33,7 @@ extension FeedEngine {
         summary.hiddenRepostFollows = usage.hiddenRepostFollows
         summary.socialBytes =
             usage.linkEntries * MemoryCost.linkEntry + usage.filterEntries * MemoryCost.filterEntry + self.countChanges.count * 32
+            + self.leftCounts.count * 40
         return summary
     }
 

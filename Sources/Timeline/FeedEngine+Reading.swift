@@ -168,7 +168,7 @@ extension FeedEngine {
     /// candidates (`read(…, raw:)` merged with the store's), newest first;
     /// `complete` says there are no more. The reader's filters, then
     /// collapsing; nil when more candidates are needed to tell.
-    public func finishRead(user name: String, entries: [FeedEntry], count: Int, complete: Bool) -> [FeedEntry]? {
+    public mutating func finishRead(user name: String, entries: [FeedEntry], count: Int, complete: Bool) -> [FeedEntry]? {
         guard let user = self.numbers[name] else { return [] }
         let filter = self.readerFilter(user)
         let passing = entries.filter { entry in
@@ -177,7 +177,9 @@ extension FeedEngine {
             return filter.passes(author: author, kind: entry.meta.kind, linkAuthor: linkAuthor)
         }
         let keys = passing.map { (id: $0.id, kind: $0.meta.kind, link: $0.meta.link) }
-        return filter.collapse(keys, count: count, complete: complete).map { $0.map { passing[$0] } }
+        guard let shown = filter.collapse(keys, count: count, complete: complete) else { return nil }
+        self.counters.repostsCollapsed += (shown.last.map { $0 + 1 } ?? 0) - shown.count
+        return shown.map { passing[$0] }
     }
 
     /// FEED.READ as values (what memory holds; see `read(user:count:before:now:into:raw:)`).
@@ -357,12 +359,18 @@ extension FeedEngine {
     /// A store row with memory's counts for the post it shows, when memory
     /// holds it (the store may not have its latest likes, replies or reposts).
     public func withMemoryCounts(_ entry: FeedEntry) -> FeedEntry {
-        guard let record = self.posts[entry.meta.shown(entry.id)] else { return entry }
+        guard let counts = self.counts(of: entry.meta.shown(entry.id)) else { return entry }
         var entry = entry
-        entry.meta.likes = Int(record.likes)
-        entry.meta.replies = Int(record.replies)
-        entry.meta.reposts = Int(record.reposts)
+        entry.meta.likes = Int(counts.likes)
+        entry.meta.replies = Int(counts.replies)
+        entry.meta.reposts = Int(counts.reposts)
         return entry
+    }
+
+    /// The post's counts when memory knows them better than the store may.
+    func counts(of id: UInt64) -> (likes: UInt32, replies: UInt32, reposts: UInt32)? {
+        if let record = self.posts[id] { return (record.likes, record.replies, record.reposts) }
+        return self.leftCounts[id]
     }
 
     /// One entry as a value.

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// Reposts and replies. Both are posts with a link: a repost has its own id
 /// (so it sits in timelines and pages like any post, and BEFORE its id
 /// continues below it) and shows its original's body; a reply has a body of
@@ -108,17 +110,27 @@ extension FeedEngine {
         } else {
             self.posts[id]!.replies = UInt32(clamping: Int64(self.posts[id]!.replies) + Int64(delta))
         }
-        if self.hasStore {
-            self.countChanges[id] = self.sequence
-            self.countChangeQueue.append((self.sequence, id))
-        }
+        self.noteCountChange(of: id)
     }
 
-    /// Forgets count changes the store now has.
-    mutating func forgetDurableCountChanges() {
+    /// The post's counts just changed (by the latest mutation): its record stays a while.
+    mutating func noteCountChange(of id: UInt64) {
+        guard self.hasStore else { return }
+        self.countChanges[id] = self.sequence
+        self.countChangeQueue.append((self.sequence, id, nil))
+    }
+
+    /// Forgets count changes the store has had for a while.
+    mutating func forgetDurableCountChanges(now: Int64) {
         while let first = self.countChangeQueue.first, first.sequence <= self.durableSequence {
+            let durableAt = first.durableAt ?? now
+            if first.durableAt == nil { self.countChangeQueue[self.countChangeQueue.startIndex].durableAt = now }
+            guard now - durableAt >= Self.deleteMemoryMilliseconds else { return }
             self.countChangeQueue.removeFirst()
-            if let latest = self.countChanges[first.id], latest <= self.durableSequence { self.countChanges[first.id] = nil }
+            if self.countChanges[first.id] == first.sequence {
+                self.countChanges[first.id] = nil
+                self.leftCounts[first.id] = nil
+            }
         }
     }
 

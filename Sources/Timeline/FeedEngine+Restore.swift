@@ -145,6 +145,10 @@ extension FeedEngine {
     private mutating func link(_ record: inout PostRecord, from post: StoredPost, now: Int64) {
         record.replies = UInt32(clamping: post.replies)
         record.reposts = UInt32(clamping: post.reposts)
+        if let counts = self.leftCounts[post.id] {
+            // Counts memory changed lately: the store's row may predate them.
+            (record.likes, record.replies, record.reposts) = counts
+        }
         guard post.kind != .post, let linkAuthor = post.linkAuthor else { return }
         record.kind = post.kind
         record.link = post.link

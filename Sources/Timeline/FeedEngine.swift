@@ -108,10 +108,15 @@ public struct FeedEngine: Sendable {
     var repostsOf: [UInt64: [UInt64]] = [:]
     /// The replies to a post among the records memory holds.
     var repliesTo: [UInt64: [UInt64]] = [:]
-    /// Posts whose reply or repost count changed by a mutation the store may
-    /// not have yet, with that mutation: their records stay until it is durable.
+    /// Posts whose like, reply or repost count changed lately, with the
+    /// latest such mutation: their records stay until the store has it, and
+    /// their counts a while after (`deleteMemoryMilliseconds`, in
+    /// `leftCounts` once the record goes), so that a store read that began
+    /// before it committed cannot bring an old count back.
     var countChanges: [UInt64: UInt64] = [:]
-    var countChangeQueue = Deque<(sequence: UInt64, id: UInt64)>()
+    var leftCounts: [UInt64: (likes: UInt32, replies: UInt32, reposts: UInt32)] = [:]
+    /// The changes in order; `durableAt` is when the store was first seen to have one.
+    var countChangeQueue = Deque<(sequence: UInt64, id: UInt64, durableAt: Int64?)>()
     /// Per user: whom they mute, whom they block, who blocks them, and the
     /// followees whose reposts they hide. Only users with any are present.
     var mutes: [UInt32: FollowSet] = [:]
@@ -262,14 +267,17 @@ public struct FeedEngine: Sendable {
     /// The store has committed every mutation up to `sequence`: what they
     /// made may now leave memory.
     public mutating func markDurable(through sequence: UInt64, now: Int64) {
-        guard sequence > self.durableSequence else { return self.forgetDeletes(now: now) }
+        guard sequence > self.durableSequence else {
+            self.forgetDurableCountChanges(now: now)
+            return self.forgetDeletes(now: now)
+        }
         self.durableSequence = Swift.min(sequence, self.sequence)
         while let first = self.pendingPosts.first, first.sequence <= self.durableSequence {
             self.durablePostID = Swift.max(self.durablePostID, first.id)
             self.pendingPosts.removeFirst()
         }
         self.forgetDeletes(now: now)
-        self.forgetDurableCountChanges()
+        self.forgetDurableCountChanges(now: now)
         self.evictOutsideRecent()
     }
 

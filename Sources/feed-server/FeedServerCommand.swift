@@ -129,6 +129,11 @@ struct FeedServerCommand: AsyncParsableCommand {
     var celebrityThreshold: Int?
 
     @Option(
+        name: .customLong("repost-falloff"),
+        help: "A repost is not shown when its post (or another repost of it) is among this many entries below it; 0 shows every repost. (default: 40, env: FEED_REPOST_FALLOFF)")
+    var repostFalloff: Int?
+
+    @Option(
         name: .customLong("inactive-after"),
         help: "Users who have not read for this long get no fan-out, e.g. 7d, 12h, 30s, 500ms. (default: 7d, env: FEED_INACTIVE_AFTER)")
     var inactiveAfter: String?
@@ -279,6 +284,11 @@ struct FeedServerCommand: AsyncParsableCommand {
         feed.celebrityThreshold =
             try settings.parse(self.celebrityThreshold, "FEED_CELEBRITY_THRESHOLD", "--celebrity-threshold", Int.init)
             ?? feed.celebrityThreshold
+        feed.repostFalloff =
+            try settings.parse(self.repostFalloff, "FEED_REPOST_FALLOFF", "--repost-falloff", Int.init) ?? feed.repostFalloff
+        guard (0...feed.maxReadCount).contains(feed.repostFalloff) else {
+            throw ValidationError("--repost-falloff must be 0-\(feed.maxReadCount)")
+        }
         feed.inactiveAfterMilliseconds =
             try settings.parse(self.inactiveAfter, "FEED_INACTIVE_AFTER", "--inactive-after", DurationText.milliseconds)
             ?? feed.inactiveAfterMilliseconds

@@ -375,6 +375,7 @@ extension DirectFeed {
             $0.backfillCount = 4
             $0.postCacheBytes = 8 * (PostBodyCache.overheadPerBody + 24)
         }
+        feed.evictBetweenTries = true
         var model = ReferenceFeeds(falloff: falloff)
         let users = (0..<12).map { "user:\($0)" }
         var evictionSteps = 0
@@ -430,13 +431,15 @@ extension DirectFeed {
                 #expect(deleted == (model.posts[victim]?.author == user), "\(context) delete")
                 if deleted { model.delete(victim) }
             case 58..<66:
-                guard let target = model.posts.keys.randomElement(using: &rng) else { continue }
-                let likes = try feed.faulting { (engine) throws(FeedError) in try engine.like(user: user, post: target, now: feed.now) }
+                guard let given = model.posts.keys.randomElement(using: &rng) else { continue }
+                let likes = try feed.faulting { (engine) throws(FeedError) in try engine.like(user: user, post: given, now: feed.now) }
+                let target = model.posts[given]!.kind == .repost ? model.posts[given]!.link : given  // a repost's like is its original's
                 model.likes[target, default: []].insert(user)
                 #expect(likes == model.likes[target]!.count, "\(context) like")
             case 66..<70:
-                guard let target = model.posts.keys.randomElement(using: &rng) else { continue }
-                let likes = try feed.faulting { (engine) throws(FeedError) in try engine.unlike(user: user, post: target) }
+                guard let given = model.posts.keys.randomElement(using: &rng) else { continue }
+                let likes = try feed.faulting { (engine) throws(FeedError) in try engine.unlike(user: user, post: given) }
+                let target = model.posts[given]!.kind == .repost ? model.posts[given]!.link : given
                 model.likes[target]?.remove(user)
                 #expect(likes == model.likes[target]?.count ?? 0, "\(context) unlike")
             case 70..<73:

@@ -195,15 +195,31 @@ final class StoreBackedFeed {
         }
     }
 
-    /// Runs a command, answering its store faults as the server does.
+    /// Runs a command, answering its store faults as the server does: the
+    /// store is read between tries, and memory may be squeezed meanwhile
+    /// (`evictBetweenTries`), so each try installs every answer so far.
     func faulting<Result>(_ body: (inout FeedEngine) throws(FeedError) -> Result) throws(FeedError) -> Result {
+        var answers: [StoreFault] = []
         for _ in 0..<4 {
             do throws(FeedError) {
+                if !answers.isEmpty && self.evictBetweenTries { self.evictAll() }
+                for fault in answers { try self.install(fault) }
                 let result = try body(&self.engine)
                 self.journalMutations()
                 return result
             } catch .notInMemory(let fault) {
                 self.faults += 1
+                answers.append(fault)
+            }
+        }
+        preconditionFailure("a fault answered three times")
+    }
+
+    /// Whether tries of a command are apart, with eviction in between.
+    var evictBetweenTries = false
+
+    /// Installs the store's answer to a fault.
+    private func install(_ fault: StoreFault) throws(FeedError) {
                 switch fault {
                 case .post(let id), .likers(let id):
                     guard let post = self.store.stored(id) else { throw .noSuchPost }  // the server's answer for a missing post
@@ -226,9 +242,6 @@ final class StoreBackedFeed {
                         self.engine.installAbsent(id, now: self.now)
                     }
                 }
-            }
-        }
-        preconditionFailure("a fault answered three times")
     }
 
     /// Reads that went on in the store, and store faults answered, in all.

@@ -1,5 +1,6 @@
 """The randomized model test, end to end: thousands of random follow,
-unfollow, post, delete, like, unlike and read operations through redis-py
+unfollow, post, delete, like, unlike and read operations, and reposts,
+unreposts, replies, NOREPOSTS follows, mutes and blocks, through redis-py
 against a server with a celebrity threshold of 5 (so authors cross it both
 ways) and a short inactivity window (so timelines are dropped and rebuilt),
 checked against a reference that recomputes every feed from scratch.
@@ -12,22 +13,178 @@ import random
 import time
 
 import pytest
+import redis
+
+
+class Post:
+    def __init__(self, author, body, kind="post", link=None, link_author=None):
+        self.author, self.body, self.kind, self.link, self.link_author = author, body, kind, link, link_author
 
 
 class Reference:
-    def __init__(self):
+    """Every feed recomputed from scratch under the rules of
+    docs/adr/0012-reposts-replies-filters.md, written out plainly."""
+
+    def __init__(self, falloff=40):
         self.follows = set()
-        self.posts = {}  # id -> (author, body)
+        self.posts = {}  # id -> Post
         self.likes = {}  # id -> set of users
+        self.hidden_reposts = set()  # (follower, followee)
+        self.mutes = set()  # (user, target)
+        self.blocks = set()  # (user, target)
+        self.falloff = falloff
+
+    def hidden(self, reader, user):
+        return (reader, user) in self.mutes or (reader, user) in self.blocks or (user, reader) in self.blocks
+
+    def visible(self, post, reader):
+        if post.author == reader:
+            return post.kind != "repost" or not self.hidden(reader, post.link_author)
+        if (reader, post.author) not in self.follows or self.hidden(reader, post.author):
+            return False
+        if post.kind == "reply":
+            to = post.link_author
+            return not self.hidden(reader, to) and (to == reader or (reader, to) in self.follows)
+        if post.kind == "repost":
+            return not self.hidden(reader, post.link_author) and (reader, post.author) not in self.hidden_reposts
+        return True
 
     def feed(self, user):
-        return sorted(
-            (post for post, (author, _) in self.posts.items() if author == user or (user, author) in self.follows),
-            reverse=True,
-        )
+        candidates = sorted((i for i, post in self.posts.items() if self.visible(post, user)), key=int, reverse=True)
+        shown = []
+        for index, post_id in enumerate(candidates):
+            post = self.posts[post_id]
+            if post.kind == "repost" and self.falloff > 0:
+                below = candidates[index + 1:index + 1 + self.falloff]
+                if any(other == post.link or (self.posts[other].kind == "repost" and self.posts[other].link == post.link)
+                       for other in below):
+                    continue
+            shown.append(post_id)
+        return shown
 
     def own(self, author):
-        return sorted((post for post, (who, _) in self.posts.items() if who == author), reverse=True)
+        return sorted((post for post, p in self.posts.items() if p.author == author), key=int, reverse=True)
+
+    def shown(self, post_id):
+        post = self.posts[post_id]
+        return self.posts[post.link] if post.kind == "repost" else post
+
+    def reposts(self, post_id):
+        return sorted((i for i, p in self.posts.items() if p.kind == "repost" and p.link == post_id), key=int, reverse=True)
+
+    def replies(self, post_id):
+        return sorted((i for i, p in self.posts.items() if p.kind == "reply" and p.link == post_id), key=int, reverse=True)
+
+    def delete(self, post_id):
+        for repost in self.reposts(post_id):
+            del self.posts[repost]
+        del self.posts[post_id]
+        self.likes.pop(post_id, None)
+
+    def check(self, entry, step):
+        """A plain entry: the author (a repost's: the reposter) and the body it shows."""
+        post_id, author, _, body = entry
+        assert (author, body) == (self.posts[post_id].author, self.shown(post_id).body), (step, entry)
+
+    def check_meta(self, entry, step):
+        post = self.posts[entry["id"]]
+        shown_id = post.link if post.kind == "repost" else entry["id"]
+        shown = self.posts[shown_id]
+        assert (entry["author"], entry["body"]) == (shown.author, shown.body), (step, entry)
+        assert entry["reply_to"] == (post.link if post.kind == "reply" else None), (step, entry)
+        assert entry["repost_of"] == (post.link if post.kind == "repost" else None), (step, entry)
+        assert entry["reposted_by"] == (post.author if post.kind == "repost" else None), (step, entry)
+        counts = (entry["likes"], entry["replies"], entry["reposts"])
+        assert counts == (len(self.likes.get(shown_id, ())), len(self.replies(shown_id)), len(self.reposts(shown_id))), (
+            step, entry)
+
+
+def as_map(entry):
+    return entry if isinstance(entry, dict) else dict(zip(entry[::2], entry[1::2]))
+
+
+def social_step(client, model, rng, user, other, step):
+    """Reposts, unreposts, replies, NOREPOSTS follows, mutes, blocks and a
+    post's replies, each checked against the reference."""
+    roll = rng.random()
+    posts = list(model.posts)
+    if roll < 0.25:
+        target = rng.choice(posts) if posts and rng.random() < 0.95 else "12345"
+        if target not in model.posts:
+            with pytest.raises(redis.ResponseError, match="no such post"):
+                client.execute_command("FEED.REPOST", user, target)
+            return
+        original = model.posts[target].link if model.posts[target].kind == "repost" else target
+        existing = [r for r in model.reposts(original) if model.posts[r].author == user]
+        got = client.execute_command("FEED.REPOST", user, target)
+        if existing:
+            assert got == existing[0], step
+        else:
+            assert got not in model.posts, step
+            model.posts[got] = Post(user, model.posts[original].body, "repost", original, model.posts[original].author)
+    elif roll < 0.38:
+        if not posts:
+            return
+        target = rng.choice(posts)
+        original = model.posts[target].link if model.posts[target].kind == "repost" else target
+        existing = [r for r in model.reposts(original) if model.posts[r].author == user]
+        assert client.execute_command("FEED.UNREPOST", user, target) == (1 if existing else 0), step
+        for repost in existing:
+            del model.posts[repost]
+    elif roll < 0.58:
+        if not posts:
+            return
+        target = rng.choice(posts)
+        body = f"reply {step} by {user}"
+        got = client.execute_command("FEED.POST", user, body, "REPLYTO", target)
+        replied = model.posts[target].link if model.posts[target].kind == "repost" else target
+        model.posts[got] = Post(user, body, "reply", replied, model.posts[replied].author)
+    elif roll < 0.68:
+        if user == other:
+            return
+        hiding = rng.random() < 0.5
+        args = ["FEED.FOLLOW", user, other] + (["NOREPOSTS"] if hiding else [])
+        if (other, user) in model.blocks or (user, other) in model.blocks:
+            with pytest.raises(redis.ResponseError, match="blocked"):
+                client.execute_command(*args)
+            return
+        assert client.execute_command(*args) == (0 if (user, other) in model.follows else 1), step
+        model.follows.add((user, other))
+        (model.hidden_reposts.add if hiding else model.hidden_reposts.discard)((user, other))
+    elif roll < 0.80:
+        muting = rng.random() < 0.65
+        command = "FEED.MUTE" if muting else "FEED.UNMUTE"
+        if user == other:
+            with pytest.raises(redis.ResponseError, match="cannot mute themselves"):
+                client.execute_command(command, user, other)
+            return
+        assert client.execute_command(command, user, other) == int(muting != ((user, other) in model.mutes)), step
+        (model.mutes.add if muting else model.mutes.discard)((user, other))
+        assert set(client.execute_command("FEED.MUTES", user, "COUNT", 500)) == {t for (u, t) in model.mutes if u == user}
+    elif roll < 0.88:
+        blocking = rng.random() < 0.35
+        command = "FEED.BLOCK" if blocking else "FEED.UNBLOCK"
+        if user == other:
+            with pytest.raises(redis.ResponseError, match="cannot block themselves"):
+                client.execute_command(command, user, other)
+            return
+        assert client.execute_command(command, user, other) == int(blocking != ((user, other) in model.blocks)), step
+        if blocking and (user, other) not in model.blocks:
+            for pair in ((user, other), (other, user)):
+                model.follows.discard(pair)
+                model.hidden_reposts.discard(pair)
+        (model.blocks.add if blocking else model.blocks.discard)((user, other))
+        assert set(client.execute_command("FEED.BLOCKS", user, "COUNT", 500)) == {t for (u, t) in model.blocks if u == user}
+    else:
+        if not posts:
+            return
+        target = rng.choice(posts)
+        expected = model.replies(target)
+        count = rng.randint(1, 5)
+        entries = client.execute_command("FEED.REPLIES", target, "COUNT", count, "WITHMETA")
+        assert [as_map(entry)["id"] for entry in entries] == expected[:count], step
+        for entry in entries:
+            model.check_meta(as_map(entry), step)
 
 
 def evicted(client):
@@ -44,6 +201,12 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
 
     for step in range(steps):
         before_step()
+        if rng.random() < 0.3:
+            user, other = rng.choice(users), rng.choice(users)
+            social_step(client, model, rng, user, other, step)
+            if any(post.author == user for post in model.posts.values()):
+                known.add(user)
+            continue
         if count_evictions:
             now_evicted = evicted(client)
             steps_evicting += now_evicted != last_evicted
@@ -56,9 +219,14 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
             if user == other:
                 continue
             was = client.execute_command("FEED.STATS", other)["celebrity"]
+            if (other, user) in model.blocks or (user, other) in model.blocks:
+                with pytest.raises(redis.ResponseError, match="blocked"):
+                    client.execute_command("FEED.FOLLOW", user, other)
+                continue
             changed = client.execute_command("FEED.FOLLOW", user, other)
             assert changed == (0 if (user, other) in model.follows else 1), step
             model.follows.add((user, other))
+            model.hidden_reposts.discard((user, other))
             known |= {user, other}
             writes += 1
             crossed_up += int(not was and client.execute_command("FEED.STATS", other)["celebrity"])
@@ -69,28 +237,29 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
             changed = client.execute_command("FEED.UNFOLLOW", user, other)
             assert changed == (1 if (user, other) in model.follows else 0), step
             model.follows.discard((user, other))
+            model.hidden_reposts.discard((user, other))
             crossed_down += int(was and not client.execute_command("FEED.STATS", other)["celebrity"])
         elif roll < 0.54:
             body = f"post {step} by {user}"
-            model.posts[client.execute_command("FEED.POST", user, body)] = (user, body)
+            model.posts[client.execute_command("FEED.POST", user, body)] = Post(user, body)
             known.add(user)
             writes += 1
         elif roll < 0.60:
-            mine = [post for post, (author, _) in model.posts.items() if author == user]
+            mine = [post for post, p in model.posts.items() if p.author == user]
             pool = mine if mine and rng.random() < 0.5 else list(model.posts)
             if not pool:
                 continue
             victim = rng.choice(pool)
             deleted = client.execute_command("FEED.DELETE", user, victim)
-            assert deleted == (1 if model.posts[victim][0] == user else 0), step
+            assert deleted == (1 if model.posts[victim].author == user else 0), step
             if deleted:
-                del model.posts[victim]
-                model.likes.pop(victim, None)
+                model.delete(victim)
         elif roll < 0.66:
             if not model.posts:
                 continue
-            target = rng.choice(list(model.posts))
-            likes = client.execute_command("FEED.LIKE", user, target)
+            given = rng.choice(list(model.posts))
+            likes = client.execute_command("FEED.LIKE", user, given)
+            target = model.posts[given].link if model.posts[given].kind == "repost" else given  # likes the original
             model.likes.setdefault(target, set()).add(user)
             known.add(user)
             writes += 1
@@ -98,8 +267,9 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
         elif roll < 0.69:
             if not model.posts:
                 continue
-            target = rng.choice(list(model.posts))
-            likes = client.execute_command("FEED.UNLIKE", user, target)
+            given = rng.choice(list(model.posts))
+            likes = client.execute_command("FEED.UNLIKE", user, given)
+            target = model.posts[given].link if model.posts[given].kind == "repost" else given
             model.likes.get(target, set()).discard(user)
             assert likes == len(model.likes.get(target, ())), step
         elif roll < 0.71:
@@ -118,17 +288,24 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
             entries = client.execute_command("FEED.GET", *asked)
             assert [entry and entry[0] for entry in entries] == [post if post in model.posts else None for post in asked], step
             for entry in filter(None, entries):
-                assert (entry[1], entry[3]) == model.posts[entry[0]]
+                model.check(entry, step)
         else:
             expected = model.feed(user)
             count = rng.randint(1, 60)
             before = rng.choice(expected) if expected and rng.random() < 0.5 else None
-            args = ["FEED.READ", user, "COUNT", count] + (["BEFORE", before] if before else [])
+            meta = rng.random() < 0.3
+            args = ["FEED.READ", user, "COUNT", count] + (["BEFORE", before] if before else []) + (["WITHMETA"] if meta else [])
             entries = client.execute_command(*args)
-            wanted = [post for post in expected if before is None or post < before][:count]
-            assert [entry[0] for entry in entries] == wanted, (step, user, count, before)
-            for post, author, _, body in entries:
-                assert (author, body) == model.posts[post]
+            wanted = [post for post in expected if before is None or int(post) < int(before)][:count]
+            if meta:
+                entries = [as_map(entry) for entry in entries]
+                assert [entry["id"] for entry in entries] == wanted, (step, user, count, before)
+                for entry in entries:
+                    model.check_meta(entry, step)
+            else:
+                assert [entry[0] for entry in entries] == wanted, (step, user, count, before)
+                for entry in entries:
+                    model.check(entry, step)
 
     for user in users:
         assert [entry[0] for entry in client.execute_command("FEED.READ", user, "COUNT", 500)] == model.feed(user)
@@ -138,6 +315,9 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
     assert info["fanout_deliveries"] > 0 and info["fanouts_skipped_celebrity"] > 0
     assert info["reads_with_celebrity_merge"] > 0
     assert info["timelines_dropped"] > 0 and info["timeline_rebuilds"] > len(users)
+    # And the social paths: reposts, replies, filtered and collapsed entries.
+    assert info["reposts_created"] > 20 and info["replies_created"] > 20, info
+    assert info["entries_filtered"] > 0 and info["reposts_collapsed"] > 0, info
     return info, steps_evicting
 
 

@@ -26,7 +26,7 @@ enum Attempt<Result: Sendable>: Sendable {
 
     /// A read-only engine call, after installing what the store answered.
     static func reading(
-        _ server: ServerContext, installing answer: FaultAnswer?, _ body: (inout FeedEngine) throws(FeedError) -> Result
+        _ server: ServerContext, installing answer: FaultAnswers?, _ body: (inout FeedEngine) throws(FeedError) -> Result
     ) -> Attempt {
         do throws(FeedError) {
             let now = WallClock.milliseconds()
@@ -54,7 +54,7 @@ extension CommandCall {
     /// `absent` writes the reply when the store has no such post.
     func faulting<Result: Sendable>(
         state: inout ConnectionState,
-        attempt: @escaping @Sendable (FaultAnswer?) -> Attempt<Result>,
+        attempt: @escaping @Sendable (FaultAnswers?) -> Attempt<Result>,
         absent: @escaping @Sendable (inout ReplyWriter) -> Void,
         reply: @escaping @Sendable (Result, inout ReplyWriter) -> Void
     ) {
@@ -79,15 +79,18 @@ extension CommandCall {
         promise.completeWithTask {
             var writer = ReplyWriter(buffer: ByteBuffer(), version: version)
             var next = fault
+            var answers = FaultAnswers()
             do {
                 for _ in 0..<4 {
                     guard let answer = try await store.answer(next) else {
                         absent(&writer)
                         return writer.buffer
                     }
-                    // Installed in the same engine call as the retry, so
-                    // eviction cannot take it in between.
-                    switch attempt(answer) {
+                    // Every answer so far is installed in the same engine
+                    // call as the retry, so eviction cannot take one in
+                    // between (a repost of a repost may need three).
+                    answers.all.append(answer)
+                    switch attempt(answers) {
                     case .done(let result, let lsn):
                         reply(result, &writer)
                         if let lsn, persistence.isSync { try await persistence.journal.whenCommitted(lsn, on: loop).get() }

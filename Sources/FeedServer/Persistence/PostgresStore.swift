@@ -158,6 +158,15 @@ extension StoredPost {
     }
 }
 
+/// The answers one command has had so far: each retry installs them all.
+struct FaultAnswers: Sendable {
+    var all: [FaultAnswer] = []
+
+    func install(into engine: inout FeedEngine, now: Int64) {
+        for answer in self.all { answer.install(into: &engine, now: now) }
+    }
+}
+
 /// The store's answer to a `StoreFault`, ready to install.
 enum FaultAnswer: Sendable {
     case post(StoredPost, likers: [String]?)
