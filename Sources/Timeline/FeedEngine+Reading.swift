@@ -39,7 +39,7 @@ extension FeedEngine {
                 return continuation
             }
             // The common page has no repost: nothing to collapse.
-            if !live.contains(where: { $0.record?.kind == .repost }) || filter.falloff == 0 {
+            if filter.falloff == 0 || !live.prefix(count).contains(where: { $0.record?.kind == .repost }) {
                 self.write(live.count > count ? Array(live.prefix(count)) : live, into: &writer)
                 return nil
             }

@@ -134,7 +134,9 @@ struct ByteWriter: FeedEntryWriter {
 
     mutating func beginEntries(count: Int) { self.bytes.append(UInt8(truncatingIfNeeded: count)) }
 
-    mutating func entry(id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?) {
+    mutating func entry(
+        id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?, meta: EntryMeta
+    ) {
         withUnsafeBytes(of: id) { self.bytes.append(contentsOf: $0) }
         self.bytes.append(contentsOf: author)
         withUnsafeBytes(of: createdMilliseconds) { self.bytes.append(contentsOf: $0) }
