@@ -141,3 +141,20 @@ def test_everything_is_restored_after_a_restart(start_server, tmp_path):
     assert client.execute_command("FEED.UNREPOST", "alice", post) == 1
     assert client.execute_command("FEED.DELETE", "carol", post) == 1
     assert int(repost) not in ids(client.execute_command("FEED.READ", "reader"))
+
+
+def test_repost_falloff_is_a_flag(start_server):
+    server = start_server("--repost-falloff", "0")
+    client = server.client(decode_responses=True)
+    assert client.config_get("repost-falloff") == {"repost-falloff": "0"}
+    client.execute_command("FEED.FOLLOW", "reader", "alice")
+    client.execute_command("FEED.FOLLOW", "reader", "bob")
+    post = client.execute_command("FEED.POST", "alice", "hello")
+    repost = client.execute_command("FEED.REPOST", "bob", post)
+    # 0: every repost shows, the post right below it too.
+    assert ids(client.execute_command("FEED.READ", "reader")) == [int(repost), int(post)]
+    with pytest.raises(redis.ResponseError, match="no such post"):
+        client.execute_command("FEED.LIKE", "reader", "999")
+    # Liking a repost likes its original.
+    assert client.execute_command("FEED.LIKE", "reader", repost) == 1
+    assert meta(client.execute_command("FEED.GET", post, "WITHMETA")[0])["likes"] == 1
