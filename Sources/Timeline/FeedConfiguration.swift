@@ -26,6 +26,9 @@ public struct FeedConfiguration: Sendable {
     /// among the next this-many entries below it in the feed (Mastodon's
     /// reblog falloff). 0 shows every repost.
     public var repostFalloff = 40
+    /// The ranked feed's weights at start (the engine's `rankWeights` then
+    /// follow CONFIG SET).
+    public var ranking = RankWeights()
     /// This node's number in post ids (0-1023).
     public var node = 0
     /// Whether mutations are recorded for the persistence layer to drain.

@@ -26,6 +26,9 @@ public struct FeedCounters: Sendable, Equatable {
     /// replies to strangers) and reposts shown already.
     public var entriesFiltered = 0
     public var repostsCollapsed = 0
+    /// Ranked first pages (each takes a snapshot) and the pages read after them.
+    public var rankedReads = 0
+    public var rankedPages = 0
 
     public init() {}
 }
@@ -65,6 +68,9 @@ struct MemoryUsage: Sendable, Equatable {
     var mutes = 0
     var blocks = 0
     var hiddenRepostFollows = 0
+    /// Authors in readers' affinity tables, and ids in ranked snapshots.
+    var affinityEntries = 0
+    var rankedEntries = 0
 }
 
 /// Estimated bytes per item, for the running totals and for eviction's
@@ -87,6 +93,11 @@ enum MemoryCost {
     static let linkEntry = 24
     /// A user in a mute, block or hidden-repost set, with the set's share of a dictionary entry.
     static let filterEntry = 16
+    /// An author's affinity counts in a reader's table (four 8-byte fields,
+    /// the key, the dictionary's load factor).
+    static let affinityEntry = 64
+    /// A ranked snapshot's id and its five factors.
+    static let rankedEntry = 48
 }
 
 /// The engine's size, for INFO's feed section and memory metrics.
@@ -124,12 +135,17 @@ public struct FeedSummary: Sendable, Equatable {
     public var hiddenRepostFollows = 0
     /// Reply/repost indexes and mute/block sets.
     public var socialBytes = 0
+    /// Authors in readers' affinity tables; ranked snapshots kept for paging.
+    public var affinityEntries = 0
+    public var rankedSnapshots = 0
+    /// Affinity tables and ranked snapshots.
+    public var rankingBytes = 0
 
     public init() {}
 
     /// Everything above, in bytes.
     public var totalBytes: Int {
         self.timelineBytes + self.recentPostBytes + self.followGraphBytes + self.postMetadataBytes + self.postBodyBytes
-            + self.likeBytes + self.userBytes + self.socialBytes
+            + self.likeBytes + self.userBytes + self.socialBytes + self.rankingBytes
     }
 }

@@ -11,6 +11,7 @@ extension FeedEngine {
             self.record(.liked(user: user, post: id))
             self.changeLikers(of: id) { $0.insert(user) }
             self.posts[id]!.likes += 1
+            self.noteInteraction(.like, by: user, with: self.posts[id]!.author, now: now)
         }
         return Int(self.posts[id]!.likes)
     }

@@ -34,6 +34,11 @@ extension FeedEngine {
         summary.socialBytes =
             usage.linkEntries * MemoryCost.linkEntry + usage.filterEntries * MemoryCost.filterEntry + self.countChanges.count * 32
             + self.leftCounts.count * 40
+        summary.affinityEntries = usage.affinityEntries
+        summary.rankedSnapshots = self.rankedSnapshots.count
+        summary.rankingBytes =
+            usage.affinityEntries * MemoryCost.affinityEntry + usage.rankedEntries * MemoryCost.rankedEntry
+            + self.rankedSnapshotOrder.count * 16
         return summary
     }
 

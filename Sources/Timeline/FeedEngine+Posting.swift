@@ -56,6 +56,7 @@ extension FeedEngine {
             self.indexLink(id, record)
             self.changeCount(of: link.post, kind: link.kind, by: 1)
             if link.kind == .repost { self.counters.reposts += 1 } else { self.counters.replies += 1 }
+            self.noteInteraction(link.kind == .repost ? .repost : .reply, by: author, with: link.author, now: now)
         }
 
         self.addToRecentPosts(id, author: author, pushed: !celebrity)

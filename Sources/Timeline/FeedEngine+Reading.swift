@@ -23,6 +23,17 @@ extension FeedEngine {
             writer.beginEntries(count: 0)
             return nil
         }
+        let (live, continuation) = self.shownEntries(user, count: count, before: before, now: now, raw: raw)
+        self.write(live, into: &writer)
+        return continuation
+    }
+
+    /// The entries a read shows (`read(user:count:before:now:into:raw:)`),
+    /// found but not written: filtered and collapsed, or with `raw` the
+    /// candidates, uncollapsed, when the store must go on.
+    mutating func shownEntries(
+        _ user: UInt32, count: Int, before: UInt64?, now: Int64, raw: Int?
+    ) -> (live: [(id: UInt64, record: PostRecord?)], continuation: StoreContinuation?) {
         self.counters.reads += 1
         self.lastActive[Int(user)] = now
         self.users[Int(user)].timelineReferenced = true
@@ -34,20 +45,15 @@ extension FeedEngine {
         while true {
             var live: [(id: UInt64, record: PostRecord?)] = []
             let continuation = self.candidates(user, filter: filter, count: target, before: before, into: &live)
-            if raw != nil || continuation != nil {
-                self.write(live, into: &writer)
-                return continuation
-            }
+            if raw != nil || continuation != nil { return (live, continuation) }
             // The common page has no repost: nothing to collapse.
             if filter.falloff == 0 || !live.prefix(count).contains(where: { $0.record?.kind == .repost }) {
-                self.write(live.count > count ? Array(live.prefix(count)) : live, into: &writer)
-                return nil
+                return (live.count > count ? Array(live.prefix(count)) : live, nil)
             }
             let complete = live.count < target
             if let shown = filter.collapse(live.map(Self.collapseKey), count: count, complete: complete) {
                 self.counters.repostsCollapsed += (shown.last.map { $0 + 1 } ?? 0) - shown.count
-                self.write(shown.map { live[$0] }, into: &writer)
-                return nil
+                return (shown.map { live[$0] }, nil)
             }
             target = target == count ? count + Swift.max(filter.falloff, 1) : target * 2
         }
@@ -291,7 +297,7 @@ extension FeedEngine {
 
     /// Writes the given posts. They were found first, so the writer knows
     /// the count before the entries.
-    private mutating func write<Writer: FeedEntryWriter>(
+    mutating func write<Writer: FeedEntryWriter>(
         _ live: [(id: UInt64, record: PostRecord?)], into writer: inout Writer
     ) {
         writer.beginEntries(count: live.count)
@@ -308,12 +314,13 @@ extension FeedEngine {
     /// One entry, its author and body passed as bytes in place. `names` is
     /// the engine's own array, passed in so each name is borrowed, not copied.
     /// A repost shows its original's body and counts.
-    private mutating func write<Writer: FeedEntryWriter>(
-        _ id: UInt64, _ record: PostRecord, names: [String]? = nil, into writer: inout Writer
+    mutating func write<Writer: FeedEntryWriter>(
+        _ id: UInt64, _ record: PostRecord, names: [String]? = nil, rank: RankFactors? = nil, into writer: inout Writer
     ) {
         let created = PostID.createdMilliseconds(id)
         let names = names ?? self.names
-        let (meta, shown) = self.shown(record, names: names)
+        var (meta, shown) = self.shown(record, names: names)
+        meta.rank = rank
         names[Int(record.author)].withUTF8Bytes { authorBytes in
             if shown.bodySlot >= 0 {
                 self.bodies.withBody(at: shown.bodySlot) { body in
@@ -331,7 +338,7 @@ extension FeedEngine {
     /// What an entry shows of a record: its links, and the record whose
     /// body and counts it shows (a repost's original; without a body when
     /// memory lost it, for the store to give).
-    private func shown(_ record: PostRecord, names: [String]) -> (EntryMeta, PostRecord) {
+    func shown(_ record: PostRecord, names: [String]) -> (EntryMeta, PostRecord) {
         var meta = EntryMeta()
         var shown = record
         if record.kind != .post {

@@ -129,6 +129,18 @@ public struct FeedEngine: Sendable {
     /// engine call, and cleared by it.
     var answered: StoreFault? = nil
 
+    // The ranked feed (docs/adr/0013-ranked-feed.md).
+    /// The weights ranked reads use now (CONFIG SET changes them).
+    public var rankWeights: RankWeights
+    /// Per reader: their interest in each author they liked, replied to or
+    /// reposted lately, at most `rankWeights.affinityAuthors` authors.
+    var affinities: [UInt32: [UInt32: AffinityCounts]] = [:]
+    /// Per reader: the ranking their last first page took, which PAGE
+    /// tokens walk; and the order they were taken in, for expiry.
+    var rankedSnapshots: [UInt32: RankedSnapshot] = [:]
+    var rankedSnapshotOrder = Deque<(user: UInt32, generation: UInt64)>()
+    var rankGeneration: UInt64 = 0
+
     /// Users with a non-zero `unpushedRecent`.
     var pulledAuthors: Set<UInt32> = []
     var celebrityCount = 0
@@ -166,6 +178,7 @@ public struct FeedEngine: Sendable {
         self.configuration = configuration
         self.ids = PostIDGenerator(node: configuration.node)
         self.bodies = PostBodyCache(budgetBytes: configuration.postCacheBytes)
+        self.rankWeights = configuration.ranking
     }
 
     /// Whether a store stands behind memory: only then can anything it holds

@@ -45,6 +45,8 @@ public struct EntryMeta: Sendable, Equatable {
     public var likes: Int
     public var replies: Int
     public var reposts: Int
+    /// In a ranked read: the entry's score and its factors.
+    public var rank: RankFactors? = nil
 
     public init(
         kind: PostKind = .post, link: UInt64 = 0, linkAuthor: String? = nil, likes: Int = 0, replies: Int = 0, reposts: Int = 0

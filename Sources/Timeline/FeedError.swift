@@ -13,6 +13,10 @@ public enum FeedError: Error, Sendable, Equatable {
     case blockedByFollowee
     /// FEED.FOLLOW where the follower blocked the followee.
     case followeeBlocked
+    /// FEED.READ … RANKED PAGE with a token that is not one.
+    case invalidPageToken
+    /// FEED.READ … RANKED PAGE with a token whose snapshot is gone (expired, replaced by a newer first page, or evicted).
+    case pageTokenExpired
     /// Not a refusal: the request needs something only the store has. The
     /// caller fetches it, installs it (`FeedEngine.install…`) and asks again.
     case notInMemory(StoreFault)
@@ -31,6 +35,8 @@ public enum FeedError: Error, Sendable, Equatable {
         case .blockSelf: return "a user cannot block themselves"
         case .blockedByFollowee: return "cannot follow: that user has blocked you"
         case .followeeBlocked: return "cannot follow a user you have blocked (FEED.UNBLOCK first)"
+        case .invalidPageToken: return "invalid page token"
+        case .pageTokenExpired: return "page token expired; read the first page again"
         case .notInMemory: return "the store must be asked first"
         }
     }

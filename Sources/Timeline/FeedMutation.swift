@@ -17,6 +17,9 @@ public enum FeedMutation: Sendable, Equatable {
     case unmuted(user: UInt32, target: UInt32)
     case blocked(user: UInt32, target: UInt32)
     case unblocked(user: UInt32, target: UInt32)
+    /// A reader's interest in an author, as it now stands; nil: forgotten
+    /// (the reader's affinity table was full and this was the weakest).
+    case affinity(user: UInt32, author: UInt32, counts: AffinityCounts?)
 }
 
 /// What a post points at: the post it replies to, or the post it reposts,

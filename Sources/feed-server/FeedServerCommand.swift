@@ -19,8 +19,16 @@ struct FeedServerCommand: AsyncParsableCommand {
             Connect with redis-cli or any Redis client and call FEED.* commands.
             Every option can also be set from the environment variable named in
             its help; a flag given on the command line wins.
+
+            The ranked feed (FEED.READ … RANKED), each also CONFIG SET-able:
+            \(RankSettings.helpText)
             """
     )
+
+    @Argument(
+        parsing: .allUnrecognized,
+        help: ArgumentHelp("Ranked-feed settings: --rank-… <value>, listed below.", valueName: "rank-setting"))
+    var rankSettings: [String] = []
 
     @Option(name: .customLong("bind"), help: "Address to listen on. (default: 127.0.0.1, env: FEED_BIND)")
     var bind: String?
@@ -217,6 +225,39 @@ struct FeedServerCommand: AsyncParsableCommand {
     }
 
     /// Flags over environment over defaults, each value checked.
+    /// The ranked feed's weights: `--rank-…` flags, else their variables, else the defaults.
+    func rankWeights(_ settings: Settings) throws -> RankWeights {
+        var given: [String: String] = [:]
+        var index = 0
+        while index < self.rankSettings.count {
+            let flag = self.rankSettings[index]
+            var name = flag.hasPrefix("--") ? String(flag.dropFirst(2)) : flag
+            var value: String? = nil
+            if let equals = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            guard flag.hasPrefix("--"), RankSettings.named(name) != nil else { throw ValidationError("Unknown option '\(flag)'") }
+            if value == nil {
+                guard index + 1 < self.rankSettings.count else { throw ValidationError("Missing value for '\(flag)'") }
+                index += 1
+                value = self.rankSettings[index]
+            }
+            given[name.lowercased()] = value
+            index += 1
+        }
+        var weights = RankWeights()
+        for setting in RankSettings.all {
+            let fromFlag = given[setting.name]
+            guard let text = fromFlag ?? settings.environment[setting.environment] else { continue }
+            if let reason = setting.apply(text, to: &weights) {
+                throw ValidationError(
+                    fromFlag != nil ? "--\(setting.name) \(text): \(reason)" : "\(setting.environment)=\(text): \(reason)")
+            }
+        }
+        return weights
+    }
+
     func resolve() throws -> ServerConfiguration {
         let settings = Settings()
         var configuration = ServerConfiguration()
@@ -303,6 +344,7 @@ struct FeedServerCommand: AsyncParsableCommand {
         guard feed.maxBodyBytes >= 1 else { throw ValidationError("--max-body-bytes must be at least 1") }
         guard (0...1023).contains(feed.node) else { throw ValidationError("--node-id must be 0-1023") }
         feed.backfillCount = min(feed.backfillCount, feed.timelineCap)
+        feed.ranking = try self.rankWeights(settings)
         configuration.feed = feed
 
         configuration.maxMemoryBytes =

@@ -9,7 +9,9 @@ import Synchronization
 enum ConfigParameters {
     typealias Parameter = (name: String, value: @Sendable (ServerContext) -> String)
 
-    static let all: [Parameter] = [
+    static let all: [Parameter] = Self.serverParameters + RankSettings.all.map(Self.parameter)
+
+    private static let serverParameters: [Parameter] = [
         ("bind", { $0.configuration.bindAddress }),
         ("port", { String($0.boundPort.load(ordering: .relaxed)) }),
         ("requirepass", { $0.configuration.requirePass ?? "" }),
@@ -46,6 +48,10 @@ enum ConfigParameters {
         ("slowlog-max-len", { String($0.slowlog.maxLength.load(ordering: .relaxed)) }),
     ]
 
+    private static func parameter(_ setting: RankSetting) -> Parameter {
+        (setting.name, { server in setting.text(of: server.feed.withEngine { $0.rankWeights }) })
+    }
+
     /// The parameters CONFIG SET may change while the server runs: each
     /// checks a value and returns how to apply it, or why it cannot.
     typealias Setter = @Sendable (String) -> Result<@Sendable (ServerContext) -> Void, SetFailure>
@@ -54,7 +60,18 @@ enum ConfigParameters {
         let reason: String
     }
 
-    static let settable: [String: Setter] = [
+    static let settable: [String: Setter] = Self.serverSettable.merging(
+        RankSettings.all.map { ($0.name, Self.setter($0)) }, uniquingKeysWith: { a, _ in a })
+
+    private static func setter(_ setting: RankSetting) -> Setter {
+        { @Sendable text in
+            setting.parse(text).map { apply -> @Sendable (ServerContext) -> Void in
+                { @Sendable server in server.feed.withEngine { apply(&$0.rankWeights) } }
+            }
+        }
+    }
+
+    private static let serverSettable: [String: Setter] = [
         "maxmemory": { text in
             guard let bytes = ByteSize.parse(text) else {
                 return .failure(SetFailure(reason: "argument must be a memory value"))

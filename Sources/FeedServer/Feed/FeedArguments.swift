@@ -63,6 +63,9 @@ enum FeedArguments {
         var afterPost: UInt64?
         /// Entries as maps with their links and counts.
         var withMeta = false
+        /// FEED.READ … RANKED, and the PAGE token of a page after the first.
+        var ranked = false
+        var pageToken: String?
     }
 
     /// Parses `[COUNT n] [BEFORE id] [AFTER user]` from `start`; each option
@@ -83,14 +86,22 @@ enum FeedArguments {
                 index += 1
                 continue
             }
+            if allowsAfterPost && call.argument(index, is: "RANKED") {
+                guard seen.insert("RANKED").inserted else { throw .syntax }
+                page.ranked = true
+                index += 1
+                continue
+            }
             if call.argument(index, is: "COUNT") {
                 option = "COUNT"
+            } else if allowsAfterPost && call.argument(index, is: "PAGE") {
+                option = "PAGE"
             } else if allowsBefore && call.argument(index, is: "BEFORE") {
                 option = "BEFORE"
             } else if (allowsAfter || allowsAfterPost) && call.argument(index, is: "AFTER") {
                 option = "AFTER"
             } else {
-                // Unknown options, RANKED (not yet available) and repeats.
+                // Unknown options and repeats.
                 throw .syntax
             }
             guard index + 1 < call.count, seen.insert(option).inserted else { throw .syntax }
@@ -103,6 +114,10 @@ enum FeedArguments {
                 page.count = Int(count)
             case "BEFORE":
                 page.before = try self.postID(call, index + 1)
+            case "PAGE":
+                // "0" is the first page, as SCAN's cursor.
+                let token = try self.text(call, index + 1, what: "page token")
+                page.pageToken = token == "0" ? nil : token
             default:
                 if allowsAfterPost {
                     // AFTER 0: from the beginning (an event stream's cursor before any post).
@@ -116,6 +131,9 @@ enum FeedArguments {
         }
         // BEFORE pages back, AFTER catches up: not both at once.
         if page.before != nil && page.afterPost != nil { throw .syntax }
+        // A ranked read pages with its tokens; PAGE belongs to it.
+        if page.ranked && (page.before != nil || page.afterPost != nil) { throw .syntax }
+        if seen.contains("PAGE") && !page.ranked { throw .syntax }
         return page
     }
 }
@@ -214,7 +232,7 @@ extension ReplyWriter {
         if withMeta {
             let meta = entry.meta
             let repost = meta.kind == .repost
-            self.mapHeader(10)
+            self.mapHeader(meta.rank == nil ? 10 : 15)
             self.bulk("id")
             self.bulk(decimal: Int64(entry.id))
             self.bulk("author")
@@ -235,6 +253,15 @@ extension ReplyWriter {
             if repost { self.bulk(decimal: Int64(meta.link)) } else { self.null() }
             self.bulk("reposted_by")
             if repost { self.bulk(entry.author) } else { self.null() }
+            if let rank = meta.rank {
+                for (name, value) in [
+                    ("score", rank.score), ("recency", rank.recency), ("affinity", rank.affinity),
+                    ("engagement", rank.engagement), ("diversity", rank.diversity),
+                ] {
+                    self.bulk(name)
+                    self.double(value)
+                }
+            }
             return
         }
         self.arrayHeader(4)

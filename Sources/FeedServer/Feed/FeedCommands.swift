@@ -142,17 +142,22 @@ enum FeedCommands {
     static let read = CommandSpec(
         "feed.read", arity: -2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"], firstKey: 1,
         summary:
-            "Returns a user's feed, newest first: [id (a decimal string), author, created_ms, body] per entry (a repost: its id, the reposter, its time, the original's body); with AFTER, what is newer than an id, oldest first; WITHMETA: maps with links and counts. Mutes, blocks, hidden reposts and replies to strangers are left out before COUNT.",
+            "Returns a user's feed, newest first: [id (a decimal string), author, created_ms, body] per entry (a repost: its id, the reposter, its time, the original's body); with AFTER, what is newer than an id, oldest first; WITHMETA: maps with links and counts. Mutes, blocks, hidden reposts and replies to strangers are left out before COUNT. RANKED: [next page token (\"0\": none), entries best first] scored by recency, affinity, engagement and author diversity (WITHMETA adds the score and its factors); PAGE walks the first page's ranking.",
         since: "0.1.0", group: "feed",
         complexity: "O(N log C) for N entries merging C followed celebrities; a dropped timeline is rebuilt first",
         arguments: [
             user, count, before, CommandArgument("post-id", .integer, token: "AFTER", optional: true),
+            CommandArgument("ranked", .pureToken, token: "RANKED", optional: true),
+            CommandArgument("token", .string, token: "PAGE", optional: true),
             CommandArgument("withmeta", .pureToken, token: "WITHMETA", optional: true),
         ]
     ) { call, state in
         run(&state) { state throws(CommandError) in
             let user = try FeedArguments.user(call, 1)
             let page = try FeedArguments.page(call, from: 2, before: true, after: false, afterPost: true)
+            if page.ranked {
+                return call.readRanked(state: &state, user: user, count: page.count, page: page.pageToken, withMeta: page.withMeta)
+            }
             if let after = page.afterPost {
                 return call.catchUp(state: &state, user: user, after: after, count: page.count, withMeta: page.withMeta)
             }

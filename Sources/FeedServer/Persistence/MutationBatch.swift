@@ -34,6 +34,8 @@ struct MutationBatch: Equatable, Sendable {
     var likesAdded: [(post: Int64, user: UInt32)] = []
     var likesRemoved: [(post: Int64, user: UInt32)] = []
     var deletedPosts: [Int64] = []
+    /// Readers' affinity for authors as the batch leaves it; nil: forgotten.
+    var affinities: [(user: UInt32, author: UInt32, counts: AffinityCounts?)] = []
 
     init(_ mutations: some Sequence<FeedMutation>) {
         var follows: [Pair: Bool] = [:]
@@ -46,6 +48,8 @@ struct MutationBatch: Equatable, Sendable {
         var muteOrder: [Pair] = []
         var blocks: [Pair: Bool] = [:]
         var blockOrder: [Pair] = []
+        var affinities: [Pair: AffinityCounts?] = [:]
+        var affinityOrder: [Pair] = []
         func last(_ pair: Pair, _ value: Bool, in states: inout [Pair: Bool], order: inout [Pair]) {
             if states.updateValue(value, forKey: pair) == nil { order.append(pair) }
         }
@@ -67,6 +71,10 @@ struct MutationBatch: Equatable, Sendable {
                 last(Pair(follower: user, followee: target), mutation.isMute, in: &mutes, order: &muteOrder)
             case .blocked(let user, let target), .unblocked(let user, let target):
                 last(Pair(follower: user, followee: target), mutation.isBlock, in: &blocks, order: &blockOrder)
+            case .affinity(let user, let author, let counts):
+                if affinities.updateValue(counts, forKey: Pair(follower: user, followee: author)) == nil {
+                    affinityOrder.append(Pair(follower: user, followee: author))
+                }
             case .postDeleted(let post, _):
                 self.deletedPosts.append(Int64(bitPattern: post))
             case .followed(let follower, let followee), .unfollowed(let follower, let followee):
@@ -92,6 +100,7 @@ struct MutationBatch: Equatable, Sendable {
                 self.blocksRemoved.append((pair.follower, pair.followee))
             }
         }
+        for pair in affinityOrder { self.affinities.append((pair.follower, pair.followee, affinities[pair]!)) }
         for key in likeOrder {
             let row = (Int64(bitPattern: key.post), key.user)
             if likes[key]! { self.likesAdded.append(row) } else { self.likesRemoved.append(row) }
@@ -114,6 +123,10 @@ struct MutationBatch: Equatable, Sendable {
         for row in self.mutesAdded + self.mutesRemoved + self.blocksAdded + self.blocksRemoved {
             users.insert(row.user)
             users.insert(row.target)
+        }
+        for row in self.affinities {
+            users.insert(row.user)
+            users.insert(row.author)
         }
         for user in self.newUsers { users.insert(user.number) }
         return users
@@ -141,6 +154,8 @@ struct MutationBatch: Equatable, Sendable {
             && lhs.likesRemoved.map { [$0.post, Int64($0.user)] } == rhs.likesRemoved.map { [$0.post, Int64($0.user)] }
             && lhs.deletedPosts == rhs.deletedPosts && lhs.postKinds == rhs.postKinds && lhs.postLinks == rhs.postLinks
             && lhs.postLinkAuthors == rhs.postLinkAuthors
+            && lhs.affinities.map { "\($0.user) \($0.author) \(String(describing: $0.counts))" }
+                == rhs.affinities.map { "\($0.user) \($0.author) \(String(describing: $0.counts))" }
             && lhs.repostSettings.map { [$0.follower, $0.followee, $0.hidden ? 1 : 0] }
                 == rhs.repostSettings.map { [$0.follower, $0.followee, $0.hidden ? 1 : 0] }
             && [lhs.mutesAdded, lhs.mutesRemoved, lhs.blocksAdded, lhs.blocksRemoved].map { $0.map { [$0.user, $0.target] } }

@@ -260,6 +260,26 @@ enum PostgresBatchWriter {
                     """, logger: logger)
             }
         }
+        let forgotten = batch.affinities.filter { $0.counts == nil }
+        if !forgotten.isEmpty {
+            try await connection.query(
+                """
+                DELETE FROM affinity WHERE (user_id, author_id) IN (
+                    SELECT * FROM UNNEST(\(forgotten.map { id($0.user) })::int8[], \(forgotten.map { id($0.author) })::int8[]))
+                """, logger: logger)
+        }
+        let kept = batch.affinities.compactMap { row in row.counts.map { (user: row.user, author: row.author, counts: $0) } }
+        if !kept.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO affinity (user_id, author_id, likes, replies, reposts, at_ms)
+                SELECT * FROM UNNEST(\(kept.map { id($0.user) })::int8[], \(kept.map { id($0.author) })::int8[],
+                                     \(kept.map(\.counts.likes))::float8[], \(kept.map(\.counts.replies))::float8[],
+                                     \(kept.map(\.counts.reposts))::float8[], \(kept.map(\.counts.at))::int8[])
+                ON CONFLICT (user_id, author_id) DO UPDATE
+                SET likes = EXCLUDED.likes, replies = EXCLUDED.replies, reposts = EXCLUDED.reposts, at_ms = EXCLUDED.at_ms
+                """, logger: logger)
+        }
         if !batch.deletedPosts.isEmpty {
             // A post's reposts go with it (memory dropped those it held).
             try await connection.query(

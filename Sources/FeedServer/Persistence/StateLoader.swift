@@ -89,6 +89,24 @@ enum StateLoader {
                 }
             }
         }
+        // Readers' affinity for authors (the ranked feed): bounded per reader.
+        var affinities: [(UInt32, UInt32, AffinityCounts)] = []
+        func applyAffinities() {
+            let restored = affinities
+            feed.withEngine { engine in
+                for (a, b, counts) in restored { engine.restoreAffinity(user: a, author: b, counts: counts) }
+            }
+            affinities.removeAll(keepingCapacity: true)
+        }
+        for try await (user, author, likes, replies, reposts, at) in try await client.query(
+            "SELECT user_id, author_id, likes, replies, reposts, at_ms FROM affinity", logger: logger
+        ).decode((Int64, Int64, Double, Double, Double, Int64).self) {
+            if let a = numbers[user], let b = numbers[author] {
+                affinities.append((a, b, AffinityCounts(likes: likes, replies: replies, reposts: reposts, at: at)))
+            }
+            if affinities.count == chunk { applyAffinities() }
+        }
+        applyAffinities()
         summary.duration = clock.now - started
         logger.notice(
             "Loaded state from PostgreSQL",

@@ -1,0 +1,89 @@
+import NIOCore
+import RESP
+import Synchronization
+import Timeline
+
+extension CommandCall {
+    /// FEED.READ … RANKED: `[next-token, entries]`. From memory when it
+    /// holds the candidates and the page's bodies; otherwise completed from
+    /// the store, with the connection's later commands waiting for it.
+    func readRanked(state: inout ConnectionState, user: String, count: Int, page: String?, withMeta: Bool) {
+        let server = self.server
+        let now = WallClock.milliseconds()
+        let start = state.reply.buffer.writerIndex
+        var slice: RankedSlice?
+        var failure: FeedError?
+        var needsStore = 0
+        state.reply.writeEntries { writer in
+            writer.withMeta = withMeta
+            server.feed.withEngine { engine in
+                server.relieveMemory(&engine)
+                switch Result(catching: { () throws(FeedError) in try engine.rankedSlice(user: user, count: count, page: page, now: now) }) {
+                case .success(let found): slice = found
+                case .failure(let error):
+                    failure = error
+                    return
+                }
+                guard let slice else { return }
+                writer.reply.arrayHeader(2)
+                writer.reply.bulk(slice.next)
+                engine.writeRanked(slice, into: &writer)
+            }
+            needsStore = writer.missingBodies + writer.unresolved
+        }
+        if let failure { return state.reply.error(CommandError.feed(failure).message) }
+        if slice != nil && needsStore == 0 { return }
+        guard let persistence = server.persistence, let store = persistence.currentStore else {
+            // Without PostgreSQL memory's answer stands (evicted bodies are nil).
+            if slice != nil { return }
+            return state.reply.error(CommandError.storeUnavailable.message)
+        }
+        state.reply.buffer.moveWriterIndex(to: start)
+        persistence.storeReads.add(1, ordering: .relaxed)
+        let feed = server.feed
+        let version = state.reply.version
+        let promise = self.eventLoop.makePromise(of: ByteBuffer.self)
+        let found = slice
+        promise.completeWithTask {
+            var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
+            do {
+                let (next, entries) = try await server.rankedPage(found, user: user, count: count, store: store, feed: feed)
+                reply.arrayHeader(2)
+                reply.bulk(next)
+                reply.entries(entries, withMeta: withMeta)
+            } catch {
+                reply = ReplyWriter(buffer: ByteBuffer(), version: version)
+                reply.error(CommandError.storeUnavailable.message)
+            }
+            return reply.buffer
+        }
+        state.deferred = .blocking(promise.futureResult)
+    }
+}
+
+extension ServerContext {
+    /// A ranked page the store helps with: `slice`'s entries filled in
+    /// from it, or, with no slice, a first page ranked from candidates read
+    /// with the store (the chronological feed's newest).
+    func rankedPage(
+        _ slice: RankedSlice?, user: String, count: Int, store: PostgresStore, feed: SharedFeedEngine
+    ) async throws -> (next: String, entries: [FeedEntry]) {
+        guard let slice else {
+            let candidates = feed.withEngine { $0.rankWeights.candidates }
+            let entries = try await self.feedPage(user: user, count: candidates, before: nil)
+            let now = WallClock.milliseconds()
+            let (ranked, page) = feed.withEngine { $0.rank(user: user, entries: entries, count: count, now: now) }
+            return (ranked.next, page)
+        }
+        var collector = FeedEntryCollector()
+        feed.withEngine { $0.writeRanked(slice, into: &collector) }
+        let completed = try await Self.complete(collector, continuation: nil, positional: false, store: store, feed: feed)
+        let factors = Dictionary(slice.entries.map { ($0.id, $0.factors) }, uniquingKeysWith: { a, _ in a })
+        let entries = completed.entries.compactMap { $0 }.map { entry in
+            var entry = entry
+            entry.meta.rank = factors[entry.id]
+            return entry
+        }
+        return (slice.next, entries)
+    }
+}

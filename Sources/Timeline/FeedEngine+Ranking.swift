@@ -1,0 +1,239 @@
+import DequeModule
+
+/// The ranking a reader's first ranked page took: the candidates' ids best
+/// first, with their factors. PAGE tokens walk it, so pages neither repeat
+/// nor skip while likes and posts arrive.
+struct RankedSnapshot: Sendable {
+    var generation: UInt64
+    var takenAt: Int64
+    var ids: [UInt64]
+    var factors: [RankFactors]
+}
+
+/// One ranked page: its entries' ids with their factors, and the next
+/// page's token ("0" when there is none).
+public struct RankedSlice: Sendable {
+    public var next: String
+    public var entries: [(id: UInt64, factors: RankFactors)]
+
+    public init(next: String, entries: [(id: UInt64, factors: RankFactors)]) {
+        self.next = next
+        self.entries = entries
+    }
+}
+
+/// The ranked feed (docs/adr/0013-ranked-feed.md): the newest
+/// `rankWeights.candidates` entries of the chronological feed, scored by
+/// `Ranker`, with the reader's affinity for each author kept here.
+extension FeedEngine {
+    // MARK: Affinity
+
+    /// The reader's affinity for an author at `now`: the follow base when
+    /// the reader follows the author (or is the author), plus their decayed
+    /// interactions with the author's posts.
+    func affinity(_ reader: UInt32, _ author: UInt32, now: Int64) -> Double {
+        var value = 0.0
+        if author == reader || self.following[Int(reader)].contains(author) { value += self.rankWeights.followAffinity }
+        if let counts = self.affinities[reader]?[author] { value += counts.weighted(self.rankWeights, now: now) }
+        return value
+    }
+
+    /// The same by name (tests, INFO); 0 for unknown users.
+    public func affinity(of reader: String, for author: String, now: Int64) -> Double {
+        guard let reader = self.numbers[reader], let author = self.numbers[author] else { return 0 }
+        return self.affinity(reader, author, now: now)
+    }
+
+    /// What memory holds of a reader's interest in an author.
+    public func affinityCounts(of reader: String, for author: String) -> AffinityCounts? {
+        guard let reader = self.numbers[reader], let author = self.numbers[author] else { return nil }
+        return self.affinities[reader]?[author]
+    }
+
+    /// The reader liked, replied to or reposted a post of the author's
+    /// (one of their own: nothing). A table at `affinityAuthors` first
+    /// forgets its weakest author at `now` (ties: the name that sorts first).
+    mutating func noteInteraction(_ kind: Interaction, by user: UInt32, with author: UInt32, now: Int64) {
+        guard user != author else { return }
+        let weights = self.rankWeights
+        let halfLife = weights.affinityHalfLifeMilliseconds
+        var counts = self.affinities[user]?[author]?.decayed(to: now, halfLife: halfLife) ?? AffinityCounts(at: now)
+        if self.affinities[user]?[author] == nil {
+            while let table = self.affinities[user], table.count >= Swift.max(weights.affinityAuthors, 1) {
+                let weakest = table.min { a, b in
+                    let (x, y) = (a.value.weighted(weights, now: now), b.value.weighted(weights, now: now))
+                    return x != y ? x < y : self.names[Int(a.key)] < self.names[Int(b.key)]
+                }!.key
+                self.affinities[user]![weakest] = nil
+                self.usage.affinityEntries -= 1
+                self.record(.affinity(user: user, author: weakest, counts: nil))
+            }
+            self.usage.affinityEntries += 1
+        }
+        switch kind {
+        case .like: counts.likes += 1
+        case .reply: counts.replies += 1
+        case .repost: counts.reposts += 1
+        }
+        self.affinities[user, default: [:]][author] = counts
+        self.record(.affinity(user: user, author: author, counts: counts))
+    }
+
+    /// Start-up: a reader's interest in an author, as the store has it.
+    public mutating func restoreAffinity(user: UInt32, author: UInt32, counts: AffinityCounts) {
+        guard Int(user) < self.names.count, Int(author) < self.names.count, user != author else { return }
+        if self.affinities[user]?[author] == nil { self.usage.affinityEntries += 1 }
+        self.affinities[user, default: [:]][author] = counts
+    }
+
+    // MARK: Ranked reads
+
+    /// FEED.READ … RANKED. Without `page`, ranks the reader's newest
+    /// candidates and keeps that ranking for the pages after it; nil when
+    /// memory cannot tell the candidates (older ones are the store's, or a
+    /// record was evicted): the caller reads them with the store and hands
+    /// them to `rank(user:entries:count:now:)`. With `page`, the next page
+    /// of the ranking a token names.
+    public mutating func rankedSlice(user name: String, count: Int, page token: String?, now: Int64) throws(FeedError)
+        -> RankedSlice?
+    {
+        self.expireRankedSnapshots(now: now)
+        if let token {
+            let (generation, offset) = try Self.parsePageToken(token)
+            guard let user = self.numbers[name], let snapshot = self.rankedSnapshots[user], snapshot.generation == generation,
+                offset <= snapshot.ids.count
+            else { throw .pageTokenExpired }
+            self.counters.rankedPages += 1
+            return Self.slice(snapshot, from: offset, count: count)
+        }
+        guard let user = self.numbers[name] else { return RankedSlice(next: "0", entries: []) }
+        let (live, continuation) = self.shownEntries(user, count: self.rankWeights.candidates, before: nil, now: now, raw: nil)
+        guard continuation == nil else { return nil }
+        var candidates: [RankCandidate] = []
+        candidates.reserveCapacity(live.count)
+        for (id, record) in live {
+            guard let record else { return nil }
+            var shown = record
+            if record.kind == .repost {
+                guard let original = self.posts[record.link] else { return nil }
+                shown = original
+            }
+            candidates.append(
+                RankCandidate(
+                    id: id, author: record.author, createdMilliseconds: PostID.createdMilliseconds(id),
+                    affinity: self.affinity(user, record.author, now: now), likes: Int(shown.likes), replies: Int(shown.replies),
+                    reposts: Int(shown.reposts)))
+        }
+        return self.takeSnapshot(user, candidates, count: count, now: now)
+    }
+
+    /// A first ranked page from candidates the store helped find (the
+    /// chronological feed's newest `rankWeights.candidates` entries): the
+    /// slice, and its entries with their factors.
+    public mutating func rank(user name: String, entries: [FeedEntry], count: Int, now: Int64) -> (RankedSlice, [FeedEntry]) {
+        self.expireRankedSnapshots(now: now)
+        guard let user = self.numbers[name] else { return (RankedSlice(next: "0", entries: []), []) }
+        let candidates = entries.map { entry in
+            let author = self.numbers[entry.author]
+            return RankCandidate(
+                id: entry.id, author: author ?? UInt32.max, createdMilliseconds: entry.createdMilliseconds,
+                affinity: author.map { self.affinity(user, $0, now: now) } ?? 0, likes: entry.meta.likes,
+                replies: entry.meta.replies, reposts: entry.meta.reposts)
+        }
+        let slice = self.takeSnapshot(user, candidates, count: count, now: now)
+        let byID = Dictionary(entries.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let page = slice.entries.map { ranked in
+            var entry = byID[ranked.id]!
+            entry.meta.rank = ranked.factors
+            return entry
+        }
+        return (slice, page)
+    }
+
+    /// Writes a ranked page's entries, each with its factors: a post
+    /// deleted since the ranking is left out; one memory no longer
+    /// describes is unresolved (the store fills it in, or leaves it out).
+    public mutating func writeRanked<Writer: FeedEntryWriter>(_ slice: RankedSlice, into writer: inout Writer) {
+        let shown = slice.entries.filter { self.posts[$0.id] != nil || (self.hasStore && !self.deleted.contains($0.id)) }
+        writer.beginEntries(count: shown.count)
+        let names = self.names
+        for (id, factors) in shown {
+            if let record = self.posts[id] {
+                self.write(id, record, names: names, rank: factors, into: &writer)
+            } else {
+                writer.unresolvedEntry(id: id)
+            }
+        }
+    }
+
+    /// The factors a reader's current ranking gave a post, if it has it.
+    public func rankFactors(user name: String, post id: UInt64) -> RankFactors? {
+        guard let user = self.numbers[name], let snapshot = self.rankedSnapshots[user],
+            let index = snapshot.ids.firstIndex(of: id)
+        else { return nil }
+        return snapshot.factors[index]
+    }
+
+    private mutating func takeSnapshot(_ user: UInt32, _ candidates: [RankCandidate], count: Int, now: Int64) -> RankedSlice {
+        let ranked = Ranker.rank(candidates, weights: self.rankWeights, now: now)
+        // Unique in this process, and past any earlier process's (the clock moves on).
+        self.rankGeneration = Swift.max(self.rankGeneration + 1, UInt64(Swift.max(now, 0)) &* 1000)
+        let snapshot = RankedSnapshot(
+            generation: self.rankGeneration, takenAt: now, ids: ranked.map { candidates[$0.index].id },
+            factors: ranked.map(\.factors))
+        if let old = self.rankedSnapshots[user] { self.usage.rankedEntries -= old.ids.count }
+        self.rankedSnapshots[user] = snapshot
+        self.usage.rankedEntries += snapshot.ids.count
+        self.rankedSnapshotOrder.append((user, snapshot.generation))
+        self.counters.rankedReads += 1
+        self.expireRankedSnapshots(now: now)
+        return Self.slice(snapshot, from: 0, count: count)
+    }
+
+    private static func slice(_ snapshot: RankedSnapshot, from offset: Int, count: Int) -> RankedSlice {
+        let end = Swift.min(offset + count, snapshot.ids.count)
+        let entries = (offset..<end).map { (id: snapshot.ids[$0], factors: snapshot.factors[$0]) }
+        return RankedSlice(next: end < snapshot.ids.count ? "\(snapshot.generation)-\(end)" : "0", entries: entries)
+    }
+
+    /// `generation-offset`, both decimal.
+    static func parsePageToken(_ token: String) throws(FeedError) -> (generation: UInt64, offset: Int) {
+        let parts = token.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let generation = UInt64(parts[0]), let offset = Int(parts[1]), offset >= 0 else {
+            throw .invalidPageToken
+        }
+        return (generation, offset)
+    }
+
+    /// Lets go of snapshots past their time, and of the oldest past the most kept.
+    mutating func expireRankedSnapshots(now: Int64) {
+        let weights = self.rankWeights
+        while let first = self.rankedSnapshotOrder.first {
+            guard let snapshot = self.rankedSnapshots[first.user], snapshot.generation == first.generation else {
+                self.rankedSnapshotOrder.removeFirst()  // replaced by a newer one
+                continue
+            }
+            guard now - snapshot.takenAt >= weights.pageTTLMilliseconds || self.rankedSnapshots.count > weights.maxSnapshots
+            else { break }
+            self.dropRankedSnapshot(first.user)
+            self.rankedSnapshotOrder.removeFirst()
+        }
+        // Entries of replaced snapshots wait behind live ones: keep the queue near the snapshots' count.
+        if self.rankedSnapshotOrder.count > 2 * self.rankedSnapshots.count + 64 {
+            self.rankedSnapshotOrder = Deque(
+                self.rankedSnapshotOrder.filter { self.rankedSnapshots[$0.user]?.generation == $0.generation })
+        }
+    }
+
+    mutating func dropRankedSnapshot(_ user: UInt32) {
+        guard let snapshot = self.rankedSnapshots.removeValue(forKey: user) else { return }
+        self.usage.rankedEntries -= snapshot.ids.count
+    }
+
+    /// Drops every ranked snapshot (memory pressure); their tokens expire.
+    mutating func dropRankedSnapshots() {
+        self.rankedSnapshots.removeAll()
+        self.rankedSnapshotOrder.removeAll()
+        self.usage.rankedEntries = 0
+    }
+}

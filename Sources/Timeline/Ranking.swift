@@ -1,0 +1,174 @@
+import Foundation
+
+/// The ranked feed's weights (docs/adr/0013-ranked-feed.md). Every one is a
+/// server flag and settable with CONFIG SET; the defaults are the product's.
+///
+/// score = recency × affinity × engagement × diversity, where
+/// - recency = 0.5 ^ (age / halfLife), age from the entry's own time (a
+///   repost's: when it was reposted);
+/// - affinity = followAffinity + the reader's decayed likes, replies and
+///   reposts of the entry author's posts, each times its weight
+///   (`AffinityCounts`);
+/// - engagement = (1 + likes·likeEngagement + replies·replyEngagement +
+///   reposts·repostEngagement) ^ engagementExponent, counts of the post
+///   the entry shows (a repost's original);
+/// - diversity = (1 − diversityFloor) · diversityDecay ^ n + diversityFloor
+///   for the entry that is its author's n-th (from 0) in the order before
+///   it (Twitter's Home Mixer author diversity).
+public struct RankWeights: Sendable, Equatable {
+    /// How many of the newest chronological entries are ranked.
+    public var candidates = 500
+    public var halfLifeMilliseconds: Int64 = 6 * 3600 * 1000
+    /// How fast a reader's interest in an author fades.
+    public var affinityHalfLifeMilliseconds: Int64 = 14 * 24 * 3600 * 1000
+    /// The affinity every followed author (and the reader) starts from.
+    public var followAffinity = 1.0
+    public var likeAffinity = 1.0
+    public var replyAffinity = 2.0
+    public var repostAffinity = 3.0
+    public var likeEngagement = 1.0
+    public var replyEngagement = 2.0
+    public var repostEngagement = 3.0
+    public var engagementExponent = 0.5
+    public var diversityDecay = 0.5
+    public var diversityFloor = 0.25
+    /// Most authors a reader's affinity remembers; the weakest goes first.
+    public var affinityAuthors = 100
+    /// How long a ranked snapshot (and its page tokens) lasts.
+    public var pageTTLMilliseconds: Int64 = 10 * 60 * 1000
+    /// Most snapshots kept at once; the oldest goes first.
+    public var maxSnapshots = 4096
+
+    public init() {}
+
+    /// 0.5 ^ (age / halfLife); 1 for an entry from the future.
+    public static func halfLifeDecay(age: Int64, halfLife: Int64) -> Double {
+        guard age > 0 else { return 1 }
+        return exp2(-Double(age) / Double(Swift.max(halfLife, 1)))
+    }
+
+    public func recency(createdMilliseconds: Int64, now: Int64) -> Double {
+        Self.halfLifeDecay(age: now - createdMilliseconds, halfLife: self.halfLifeMilliseconds)
+    }
+
+    public func engagement(likes: Int, replies: Int, reposts: Int) -> Double {
+        let raw = 1 + Double(Swift.max(likes, 0)) * self.likeEngagement + Double(Swift.max(replies, 0)) * self.replyEngagement
+            + Double(Swift.max(reposts, 0)) * self.repostEngagement
+        return pow(Swift.max(raw, 0), self.engagementExponent)
+    }
+
+    /// The multiplier of an author's n-th entry (n from 0).
+    public func diversity(_ n: Int) -> Double {
+        (1 - self.diversityFloor) * pow(self.diversityDecay, Double(n)) + self.diversityFloor
+    }
+}
+
+/// Why an entry ranks where it does (WITHMETA).
+public struct RankFactors: Sendable, Equatable {
+    public var score: Double
+    public var recency: Double
+    public var affinity: Double
+    public var engagement: Double
+    public var diversity: Double
+
+    public init(score: Double, recency: Double, affinity: Double, engagement: Double, diversity: Double) {
+        self.score = score
+        self.recency = recency
+        self.affinity = affinity
+        self.engagement = engagement
+        self.diversity = diversity
+    }
+}
+
+/// What ranking needs of one candidate.
+public struct RankCandidate: Sendable, Equatable {
+    public var id: UInt64
+    /// Any key that is equal for entries by the same author.
+    public var author: UInt32
+    public var createdMilliseconds: Int64
+    public var affinity: Double
+    public var likes: Int
+    public var replies: Int
+    public var reposts: Int
+
+    public init(id: UInt64, author: UInt32, createdMilliseconds: Int64, affinity: Double, likes: Int, replies: Int, reposts: Int) {
+        self.id = id
+        self.author = author
+        self.createdMilliseconds = createdMilliseconds
+        self.affinity = affinity
+        self.likes = likes
+        self.replies = replies
+        self.reposts = reposts
+    }
+}
+
+/// The ranking itself: pure, deterministic for given candidates, weights and time.
+public enum Ranker {
+    /// The candidates' positions, best first, with their factors. Scored,
+    /// ordered (ties: newer first), then each author's n-th entry in that
+    /// order is multiplied by `diversity(n)` and the whole is ordered
+    /// again, so scores never rise down the list.
+    public static func rank(_ candidates: [RankCandidate], weights: RankWeights, now: Int64) -> [(index: Int, factors: RankFactors)] {
+        var scored: [(index: Int, factors: RankFactors)] = []
+        scored.reserveCapacity(candidates.count)
+        for (index, candidate) in candidates.enumerated() {
+            let recency = weights.recency(createdMilliseconds: candidate.createdMilliseconds, now: now)
+            let engagement = weights.engagement(likes: candidate.likes, replies: candidate.replies, reposts: candidate.reposts)
+            let base = recency * candidate.affinity * engagement
+            scored.append(
+                (index, RankFactors(score: base, recency: recency, affinity: candidate.affinity, engagement: engagement, diversity: 1)))
+        }
+        func before(_ a: (index: Int, factors: RankFactors), _ b: (index: Int, factors: RankFactors)) -> Bool {
+            if a.factors.score != b.factors.score { return a.factors.score > b.factors.score }
+            return candidates[a.index].id > candidates[b.index].id
+        }
+        scored.sort(by: before)
+        var seen: [UInt32: Int] = [:]
+        for position in scored.indices {
+            let author = candidates[scored[position].index].author
+            let n = seen[author, default: 0]
+            seen[author] = n + 1
+            guard n > 0 else { continue }
+            let multiplier = weights.diversity(n)
+            scored[position].factors.diversity = multiplier
+            scored[position].factors.score *= multiplier
+        }
+        scored.sort(by: before)
+        return scored
+    }
+}
+
+/// A reader's interest in one author: their likes, replies and reposts of
+/// the author's posts, each decayed by the affinity half-life, as of `at`.
+public struct AffinityCounts: Sendable, Equatable {
+    public var likes: Double
+    public var replies: Double
+    public var reposts: Double
+    public var at: Int64
+
+    public init(likes: Double = 0, replies: Double = 0, reposts: Double = 0, at: Int64) {
+        self.likes = likes
+        self.replies = replies
+        self.reposts = reposts
+        self.at = at
+    }
+
+    /// The same counts decayed to `now` (never back in time).
+    public func decayed(to now: Int64, halfLife: Int64) -> AffinityCounts {
+        guard now > self.at else { return self }
+        let factor = RankWeights.halfLifeDecay(age: now - self.at, halfLife: halfLife)
+        return AffinityCounts(likes: self.likes * factor, replies: self.replies * factor, reposts: self.reposts * factor, at: now)
+    }
+
+    /// What the counts add to affinity at `now`.
+    public func weighted(_ weights: RankWeights, now: Int64) -> Double {
+        let counts = self.decayed(to: now, halfLife: weights.affinityHalfLifeMilliseconds)
+        return counts.likes * weights.likeAffinity + counts.replies * weights.replyAffinity
+            + counts.reposts * weights.repostAffinity
+    }
+}
+
+/// The kinds of interaction affinity counts.
+public enum Interaction: Sendable {
+    case like, reply, repost
+}
