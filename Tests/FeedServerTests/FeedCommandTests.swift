@@ -88,7 +88,11 @@ import Testing
             (["FEED.READ", "bob", "COUNT", "5", "COUNT", "6"], "-ERR syntax error\r\n"),
             (["FEED.READ", "bob", "BEFORE", "-1"], "-ERR value is not an integer or out of range\r\n"),
             (["FEED.READ", "bob", "BEFORE", "99999999999999999999"], "-ERR value is not an integer or out of range\r\n"),
-            (["FEED.READ", "bob", "RANKED"], "-ERR syntax error\r\n"),
+            (["FEED.READ", "bob", "RANKED", "BEFORE", "5"], "-ERR syntax error\r\n"),
+            (["FEED.READ", "bob", "RANKED", "RANKED"], "-ERR syntax error\r\n"),
+            (["FEED.READ", "bob", "PAGE", "1-2"], "-ERR syntax error\r\n"),
+            (["FEED.READ", "bob", "RANKED", "PAGE", "x"], "-ERR invalid page token\r\n"),
+            (["FEED.READ", "bob", "RANKED", "PAGE", "1-2"], "-ERR page token expired; read the first page again\r\n"),
             (["FEED.READ", "bob", "SIDEWAYS"], "-ERR syntax error\r\n"),
             (["FEED.POSTS", "bob", "AFTER", "x"], "-ERR syntax error\r\n"),
             (["FEED.DELETE", "alice", "0"], "-ERR value is not an integer or out of range\r\n"),
@@ -120,8 +124,8 @@ import Testing
         let read = try #require(docs["feed.read"]).dictionary
         #expect(read["group"]?.string == "feed")
         let arguments = try #require(read["arguments"]?.elements).map(\.dictionary)
-        #expect(arguments.map { $0["name"]?.string } == ["user", "count", "post-id", "post-id", "withmeta"])
-        #expect(arguments.map { $0["token"]?.string } == [nil, "COUNT", "BEFORE", "AFTER", "WITHMETA"])
+        #expect(arguments.map { $0["name"]?.string } == ["user", "count", "post-id", "post-id", "ranked", "token", "withmeta"])
+        #expect(arguments.map { $0["token"]?.string } == [nil, "COUNT", "BEFORE", "AFTER", "RANKED", "PAGE", "WITHMETA"])
         let info = try #require(try client.call("COMMAND", "INFO", "feed.post").elements?.first?.elements)
         #expect(info[1] == .integer(-3))  // author body [REPLYTO post-id]
         #expect(info[3] == .integer(1))  // the author is the key, for cluster-aware routing

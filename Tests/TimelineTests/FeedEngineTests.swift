@@ -310,13 +310,15 @@ import Testing
         feed.follow("bob", "alice")
         let id = feed.post("alice", "x")
         _ = try feed.like("bob", id)
+        let likedAt = feed.now
         _ = feed.delete("alice", id)
         feed.unfollow("bob", "alice")
         #expect(
             feed.engine.drainMutations() == [
                 .userCreated(user: 0, name: "bob"), .userCreated(user: 1, name: "alice"),
                 .followed(follower: 0, followee: 1), .postCreated(post: id, author: 1, body: "x"),
-                .liked(user: 0, post: id), .postDeleted(post: id, author: 1), .unfollowed(follower: 0, followee: 1),
+                .liked(user: 0, post: id), .affinity(user: 0, author: 1, counts: AffinityCounts(likes: 1, at: likedAt)),
+                .postDeleted(post: id, author: 1), .unfollowed(follower: 0, followee: 1),
             ])
         #expect(feed.engine.drainMutations() == [])
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Timeline
 
@@ -21,8 +22,110 @@ struct ReferenceFeeds {
     var mutes: Set<[String]> = []
     var blocks: Set<[String]> = []
     var falloff = 40
+    /// The ranked feed: its weights, and per reader the authors whose posts
+    /// they liked, replied to or reposted (at most `affinityAuthors`), with
+    /// every such interaction and its time.
+    var weights = RankWeights()
+    var interactions: [String: [String: [(kind: Interaction, at: Int64)]]] = [:]
+    /// What the ranked checks saw: entries, entries an earlier one by the
+    /// same author pushed down, entries whose affinity interactions raised,
+    /// and authors forgotten by a full table.
+    var rankedSeen = (entries: 0, diversified: 0, interacted: 0, forgotten: 0)
 
     init(falloff: Int = 40) { self.falloff = falloff }
+
+    /// A reader liked, replied to or reposted an author's post. A reader
+    /// whose table is full first forgets the author whose interactions
+    /// weigh least now (ties: the name that sorts first).
+    mutating func interact(_ kind: Interaction, reader: String, author: String, at now: Int64) {
+        guard reader != author else { return }
+        if self.interactions[reader]?[author] == nil {
+            while let table = self.interactions[reader], table.count >= self.weights.affinityAuthors {
+                let weakest = table.keys.min { a, b in
+                    let (x, y) = (self.interactionWeight(reader, a, now: now), self.interactionWeight(reader, b, now: now))
+                    return x != y ? x < y : a < b
+                }!
+                self.interactions[reader]![weakest] = nil
+                self.rankedSeen.forgotten += 1
+            }
+        }
+        self.interactions[reader, default: [:]][author, default: []].append((kind, now))
+    }
+
+    /// Each remembered interaction times its weight, halved every affinity half-life.
+    func interactionWeight(_ reader: String, _ author: String, now: Int64) -> Double {
+        (self.interactions[reader]?[author] ?? []).reduce(0) { sum, interaction in
+            let weight: Double
+            switch interaction.kind {
+            case .like: weight = self.weights.likeAffinity
+            case .reply: weight = self.weights.replyAffinity
+            case .repost: weight = self.weights.repostAffinity
+            }
+            let age = Double(Swift.max(now - interaction.at, 0))
+            return sum + weight * pow(0.5, age / Double(self.weights.affinityHalfLifeMilliseconds))
+        }
+    }
+
+    func affinity(_ reader: String, _ author: String, now: Int64) -> Double {
+        (reader == author || self.follows(reader, author) ? self.weights.followAffinity : 0)
+            + self.interactionWeight(reader, author, now: now)
+    }
+
+    /// What the ranked feed gives each candidate before author diversity:
+    /// the newest `candidates` entries of the chronological feed.
+    func rankFactors(_ reader: String, now: Int64) -> [UInt64: RankFactors] {
+        var factors: [UInt64: RankFactors] = [:]
+        for id in self.feed(reader).prefix(self.weights.candidates) {
+            let post = self.posts[id]!
+            let shown = post.kind == .repost ? post.link : id
+            let age = Double(Swift.max(now - PostID.createdMilliseconds(id), 0))
+            let recency = pow(0.5, age / Double(self.weights.halfLifeMilliseconds))
+            let raw =
+                1 + Double(self.likes[shown]?.count ?? 0) * self.weights.likeEngagement
+                + Double(self.replies(to: shown).count) * self.weights.replyEngagement
+                + Double(self.reposts(of: shown).count) * self.weights.repostEngagement
+            let engagement = pow(raw, self.weights.engagementExponent)
+            let affinity = self.affinity(reader, post.author, now: now)
+            factors[id] = RankFactors(
+                score: recency * affinity * engagement, recency: recency, affinity: affinity, engagement: engagement, diversity: 1)
+        }
+        return factors
+    }
+
+    /// A whole ranked feed, read in pages, against the rules: every
+    /// candidate once; each factor as the reference computes it; an
+    /// author's n-th entry (in the order of scores before diversity)
+    /// multiplied by the diversity rule; scores never rising.
+    mutating func checkRanked(_ entries: [FeedEntry], reader: String, now: Int64, context: String) {
+        let expected = self.rankFactors(reader, now: now)
+        #expect(entries.count == expected.count && Set(entries.map(\.id)) == Set(expected.keys), "\(context) ranked candidates of \(reader)")
+        func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 * Swift.max(1, abs(a), abs(b)) }
+        var seen: [String: Int] = [:]
+        let byBase = expected.sorted { $0.value.score != $1.value.score ? $0.value.score > $1.value.score : $0.key > $1.key }
+        var diversity: [UInt64: Double] = [:]
+        for (id, _) in byBase {
+            let n = seen[self.posts[id]!.author, default: 0]
+            seen[self.posts[id]!.author] = n + 1
+            diversity[id] = n == 0 ? 1 : self.weights.diversity(n)
+        }
+        var previous = Double.infinity
+        for entry in entries {
+            guard let rank = entry.meta.rank, let reference = expected[entry.id] else {
+                Issue.record("\(context) ranked entry \(entry.id) without factors or not a candidate")
+                continue
+            }
+            #expect(
+                close(rank.recency, reference.recency) && close(rank.affinity, reference.affinity)
+                    && close(rank.engagement, reference.engagement) && close(rank.diversity, diversity[entry.id]!)
+                    && close(rank.score, reference.score * diversity[entry.id]!),
+                "\(context) factors of \(entry.id): \(rank) reference \(reference) diversity \(diversity[entry.id]!)")
+            #expect(rank.score <= previous, "\(context) scores never rise")
+            previous = rank.score
+            self.rankedSeen.entries += 1
+            if rank.diversity < 1 { self.rankedSeen.diversified += 1 }
+            if rank.affinity > self.weights.followAffinity { self.rankedSeen.interacted += 1 }
+        }
+    }
 
     func follows(_ follower: String, _ followee: String) -> Bool { self.follows.contains([follower, followee]) }
 
@@ -93,6 +196,7 @@ struct ReferenceFeeds {
 /// store faults as the server does).
 protocol FeedDriver: AnyObject {
     var now: Int64 { get }
+    func ranked(_ user: String, count: Int, page: String?) throws(FeedError) -> (next: String, entries: [FeedEntry])
     func faulting<Result>(_ body: (inout FeedEngine) throws(FeedError) -> Result) throws(FeedError) -> Result
     func replies(_ id: UInt64, count: Int, before: UInt64?) -> [FeedEntry]
 }
@@ -105,6 +209,12 @@ final class DirectFeed: FeedDriver {
     init(_ engine: FeedEngine) { self.engine = engine }
     func faulting<Result>(_ body: (inout FeedEngine) throws(FeedError) -> Result) throws(FeedError) -> Result {
         try body(&self.engine)
+    }
+    func ranked(_ user: String, count: Int, page: String?) throws(FeedError) -> (next: String, entries: [FeedEntry]) {
+        let slice = try self.engine.rankedSlice(user: user, count: count, page: page, now: self.now)!
+        var collector = FeedEntryCollector()
+        self.engine.writeRanked(slice, into: &collector)
+        return (slice.next, collector.entries.compactMap { $0 })
     }
 }
 
@@ -138,6 +248,7 @@ enum SocialStep {
                 #expect(id == existing, "\(context) reposting twice gives the first repost")
             } else {
                 #expect(model.posts[id] == nil, "\(context) a new id")
+                model.interact(.repost, reader: user, author: model.posts[original]!.author, at: now)
                 model.posts[id] = .init(
                     author: user, body: model.posts[original]!.body, kind: .repost, link: original,
                     linkAuthor: model.posts[original]!.author)
@@ -167,6 +278,7 @@ enum SocialStep {
                 return
             }
             let repliedTo = post.kind == .repost ? post.link : target
+            model.interact(.reply, reader: user, author: model.posts[repliedTo]!.author, at: now)
             model.posts[id] = .init(author: user, body: body, kind: .reply, link: repliedTo, linkAuthor: model.posts[repliedTo]!.author)
         case 62..<72:
             guard user != other else { return }
@@ -215,6 +327,22 @@ enum SocialStep {
             } else {
                 model.blocks.remove([user, other])
             }
+        case 90..<95:
+            // The ranked feed, read in pages of random sizes.
+            var entries: [FeedEntry] = []
+            var page: String? = nil
+            repeat {
+                guard case .success(let answer) = Result(catching: { () throws(FeedError) in
+                    try feed.ranked(user, count: Int.random(in: 1...9, using: &rng), page: page)
+                }) else {
+                    Issue.record("\(context) ranked read failed")
+                    return
+                }
+                entries += answer.entries
+                page = answer.next == "0" ? nil : answer.next
+            } while page != nil
+            model.checkRanked(entries, reader: user, now: now, context: context)
+            check(entries, model, counts: true, context: context)
         default:
             // A post's replies, paged.
             guard let target = model.posts.keys.randomElement(using: &rng) else { return }
@@ -272,8 +400,13 @@ extension DirectFeed {
         configuration.celebrityThreshold = 5
         configuration.inactiveAfterMilliseconds = 200
         configuration.repostFalloff = [0, 3, 40][Int(seed % 3)]
+        // Ranking on a clock of milliseconds: short half-lives, a small affinity table.
+        configuration.ranking.halfLifeMilliseconds = 3000
+        configuration.ranking.affinityHalfLifeMilliseconds = 8000
+        configuration.ranking.affinityAuthors = 4
         var engine = FeedEngine(configuration: configuration)
         var model = ReferenceFeeds(falloff: configuration.repostFalloff)
+        model.weights = configuration.ranking
         let users = (0..<12).map { "user:\($0)" }
         var now: Int64 = 1_795_000_000_000
         var crossedUp = 0
@@ -355,6 +488,9 @@ extension DirectFeed {
         #expect(engine.counters.reposts > 20 && engine.counters.replies > 20)
         #expect(engine.counters.entriesFiltered > 0)
         if configuration.repostFalloff > 0 { #expect(engine.counters.repostsCollapsed > 0) }
+        // And the ranked feed: diversity and affinity at work, full affinity tables.
+        let seen = model.rankedSeen
+        #expect(seen.entries > 500 && seen.diversified > 50 && seen.interacted > 20 && seen.forgotten > 0, "ranked \(seen)")
     }
 
     /// The same rules with memory as a cache: a store behind the engine, a
@@ -374,9 +510,14 @@ extension DirectFeed {
             $0.recentPostsCap = 7
             $0.backfillCount = 4
             $0.postCacheBytes = 8 * (PostBodyCache.overheadPerBody + 24)
+            $0.ranking.candidates = 12
+            $0.ranking.halfLifeMilliseconds = 3000
+            $0.ranking.affinityHalfLifeMilliseconds = 8000
+            $0.ranking.affinityAuthors = 3
         }
         feed.evictBetweenTries = true
         var model = ReferenceFeeds(falloff: falloff)
+        model.weights = feed.configuration.ranking
         let users = (0..<12).map { "user:\($0)" }
         var evictionSteps = 0
         var restarts = 0
@@ -434,6 +575,9 @@ extension DirectFeed {
                 guard let given = model.posts.keys.randomElement(using: &rng) else { continue }
                 let likes = try feed.faulting { (engine) throws(FeedError) in try engine.like(user: user, post: given, now: feed.now) }
                 let target = model.posts[given]!.kind == .repost ? model.posts[given]!.link : given  // a repost's like is its original's
+                if model.likes[target]?.contains(user) != true {
+                    model.interact(.like, reader: user, author: model.posts[target]!.author, at: feed.now)
+                }
                 model.likes[target, default: []].insert(user)
                 #expect(likes == model.likes[target]!.count, "\(context) like")
             case 66..<70:
@@ -508,5 +652,7 @@ extension DirectFeed {
         #expect(feed.continuations > 100, "reads must go on in the store (\(feed.continuations))")
         #expect(feed.faults > 100, "commands must fetch from the store (\(feed.faults))")
         #expect(restarts > 0)
+        let seen = model.rankedSeen
+        #expect(seen.entries > 200 && seen.diversified > 20 && seen.interacted > 20 && seen.forgotten > 0, "ranked \(seen)")
     }
 }

@@ -20,6 +20,8 @@ import Testing
         usage.followGraphBytes = (engine.following + engine.followers).reduce(0) { $0 + $1.estimatedBytes }
         usage.likeSets = engine.likers.count
         usage.likers = engine.likers.values.reduce(0) { $0 + $1.users.count }
+        usage.affinityEntries = engine.affinities.values.reduce(0) { $0 + $1.count }
+        usage.rankedEntries = engine.rankedSnapshots.values.reduce(0) { $0 + $1.ids.count }
         return usage
     }
 

@@ -23,6 +23,8 @@ struct SimulatedStore {
     var hiddenReposts: Set<[String]> = []
     var mutes: Set<[String]> = []
     var blocks: Set<[String]> = []
+    /// Readers' affinity for authors, by [reader, author].
+    var affinity: [[String]: AffinityCounts] = [:]
     /// Users in the order the store first had them.
     var users: [String] = []
     var generation = 0
@@ -55,6 +57,9 @@ struct SimulatedStore {
         case .unfollowed(let follower, let followee):
             self.follows.remove([self.names[follower]!, self.names[followee]!])
             self.hiddenReposts.remove([self.names[follower]!, self.names[followee]!])
+        case .affinity(let user, let author, let counts):
+            let key = [self.names[user]!, self.names[author]!]
+            if let counts { self.affinity[key] = counts } else { self.affinity.removeValue(forKey: key) }
         case .liked(let user, let post):
             self.posts[post]?.likers.insert(self.names[user]!)
         case .unliked(let user, let post):
@@ -182,6 +187,10 @@ final class StoreBackedFeed {
         for pair in self.store.mutes.map(numbers) { self.engine.restoreMute(user: pair.0, target: pair.1) }
         for pair in self.store.blocks.map(numbers) { self.engine.restoreBlock(user: pair.0, target: pair.1) }
         for pair in self.store.hiddenReposts.map(numbers) { self.engine.restoreHiddenReposts(follower: pair.0, followee: pair.1) }
+        for (pair, counts) in self.store.affinity {
+            let (user, author) = numbers(pair)
+            self.engine.restoreAffinity(user: user, author: author, counts: counts)
+        }
         // Users the engine numbered differently: mutations name them by the new numbers.
         self.store.names = Dictionary(uniqueKeysWithValues: self.store.users.map { (self.engine.number(of: $0)!, $0) })
         if let warm {
@@ -311,6 +320,27 @@ final class StoreBackedFeed {
             }
             raw *= 2
         }
+    }
+
+    /// FEED.READ … RANKED as the server answers it: a first page ranked
+    /// from memory's candidates, or from the chronological feed read with
+    /// the store; a later page's posts filled in from the store.
+    func ranked(_ user: String, count: Int, page: String?) throws(FeedError) -> (next: String, entries: [FeedEntry]) {
+        guard let slice = try self.engine.rankedSlice(user: user, count: count, page: page, now: self.now) else {
+            self.continuations += 1
+            let entries = self.read(user, count: self.engine.rankWeights.candidates)
+            let (slice, page) = self.engine.rank(user: user, entries: entries, count: count, now: self.now)
+            return (slice.next, page)
+        }
+        var collector = FeedEntryCollector()
+        self.engine.writeRanked(slice, into: &collector)
+        let factors = Dictionary(uniqueKeysWithValues: slice.entries.map { ($0.id, $0.factors) })
+        let entries = self.complete(collector, nil).entries.map { entry in
+            var entry = entry
+            entry.meta.rank = factors[entry.id]
+            return entry
+        }
+        return (slice.next, entries)
     }
 
     /// FEED.READ … AFTER, completed from the store as the server does.
