@@ -131,6 +131,10 @@ final class FeedMetrics: Sendable {
             self.counter("feed_replies_created_total", total: counters.replies, in: &sampled)
             self.counter("feed_entries_filtered_total", total: counters.entriesFiltered, in: &sampled)
             self.counter("feed_reposts_collapsed_total", total: counters.repostsCollapsed, in: &sampled)
+            self.counter("feed_ranked_reads_total", total: counters.rankedReads, in: &sampled)
+            self.counter("feed_ranked_pages_total", total: counters.rankedPages, in: &sampled)
+            self.gauge("feed_ranked_snapshots", summary.rankedSnapshots, in: &sampled)
+            self.gauge("feed_affinity_entries", summary.affinityEntries, in: &sampled)
             self.gauge("feed_resident_timelines", summary.residentTimelines, in: &sampled)
             self.gauge("feed_timeline_entries", summary.timelineEntries, in: &sampled)
             self.gauge("feed_celebrities", summary.celebrities, in: &sampled)
@@ -140,7 +144,7 @@ final class FeedMetrics: Sendable {
                 ("timelines", summary.timelineBytes), ("recent_posts", summary.recentPostBytes),
                 ("follow_graph", summary.followGraphBytes), ("post_metadata", summary.postMetadataBytes),
                 ("post_bodies", summary.postBodyBytes), ("likes", summary.likeBytes), ("users", summary.userBytes),
-                ("social", summary.socialBytes),
+                ("social", summary.socialBytes), ("ranking", summary.rankingBytes),
             ] {
                 self.gauge("feed_memory_bytes", labels: [("structure", structure)], bytes, in: &sampled)
             }
@@ -217,6 +221,10 @@ final class FeedMetrics: Sendable {
         "feed_replies_created_total": "Replies created.",
         "feed_entries_filtered_total": "Feed entries reads left out: mutes, blocks, hidden reposts, replies to strangers.",
         "feed_reposts_collapsed_total": "Reposts reads left out because the post was shown just below.",
+        "feed_ranked_reads_total": "Ranked first pages (FEED.READ … RANKED without PAGE): each ranks the reader's candidates.",
+        "feed_ranked_pages_total": "Ranked pages read with a PAGE token.",
+        "feed_ranked_snapshots": "Ranked snapshots kept for PAGE tokens.",
+        "feed_affinity_entries": "Authors in readers' affinity tables (the ranked feed).",
         "feed_mutes": "Mutes in force.",
         "feed_blocks": "Blocks in force.",
         "feed_reads_total": "Home-timeline reads (FEED.READ).",

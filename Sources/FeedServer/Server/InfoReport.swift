@@ -279,6 +279,10 @@ struct InfoReport {
             ("replies_created", String(counters.replies)),
             ("entries_filtered", String(counters.entriesFiltered)),
             ("reposts_collapsed", String(counters.repostsCollapsed)),
+            ("ranked_reads", String(counters.rankedReads)),
+            ("ranked_pages", String(counters.rankedPages)),
+            ("ranked_snapshots", String(summary.rankedSnapshots)),
+            ("affinity_entries", String(summary.affinityEntries)),
             ("feed_reads", String(counters.reads)),
             ("fanout_deliveries", String(counters.fanoutDeliveries)),
             ("fanouts_skipped_celebrity", String(counters.fanoutsSkippedForCelebrity)),
@@ -296,6 +300,7 @@ struct InfoReport {
             ("used_memory_likes", String(summary.likeBytes)),
             ("used_memory_users", String(summary.userBytes)),
             ("used_memory_social", String(summary.socialBytes)),
+            ("used_memory_ranking", String(summary.rankingBytes)),
         ]
     }
 
