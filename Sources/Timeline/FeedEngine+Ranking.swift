@@ -106,11 +106,22 @@ extension FeedEngine {
             self.counters.rankedPages += 1
             return Self.slice(snapshot, from: offset, count: count)
         }
+        guard let input = self.rankCandidates(user: name, now: now) else { return nil }
+        let ranked = Ranker.rank(input.candidates, authors: input.authors, weights: self.rankWeights, now: now)
         guard let user = self.numbers[name] else { return RankedSlice(next: "0", entries: []) }
+        return self.takeSnapshot(user, input.candidates, ranked: ranked, count: count, now: now)
+    }
+
+    /// What a first ranked page ranks: the candidates, their authors
+    /// numbered 0… with each author's affinity looked up once; nil when
+    /// memory cannot tell them (see `rankedSlice`).
+    mutating func rankCandidates(user name: String, now: Int64) -> (candidates: [RankCandidate], authors: Int)? {
+        guard let user = self.numbers[name] else { return ([], 0) }
         let (live, continuation) = self.shownEntries(user, count: self.rankWeights.candidates, before: nil, now: now, raw: nil)
         guard continuation == nil else { return nil }
         var candidates: [RankCandidate] = []
         candidates.reserveCapacity(live.count)
+        var authors = AuthorSlots()
         for (id, record) in live {
             guard let record else { return nil }
             var shown = record
@@ -118,13 +129,13 @@ extension FeedEngine {
                 guard let original = self.posts[record.link] else { return nil }
                 shown = original
             }
+            let slot = authors.slot(record.author) { self.affinity(user, record.author, now: now) }
             candidates.append(
                 RankCandidate(
-                    id: id, author: record.author, createdMilliseconds: PostID.createdMilliseconds(id),
-                    affinity: self.affinity(user, record.author, now: now), likes: Int(shown.likes), replies: Int(shown.replies),
-                    reposts: Int(shown.reposts)))
+                    id: id, author: slot.number, createdMilliseconds: PostID.createdMilliseconds(id), affinity: slot.affinity,
+                    likes: Int(shown.likes), replies: Int(shown.replies), reposts: Int(shown.reposts)))
         }
-        return self.takeSnapshot(user, candidates, count: count, now: now)
+        return (candidates, authors.count)
     }
 
     /// A first ranked page from candidates the store helped find (the
@@ -133,14 +144,25 @@ extension FeedEngine {
     public mutating func rank(user name: String, entries: [FeedEntry], count: Int, now: Int64) -> (RankedSlice, [FeedEntry]) {
         self.expireRankedSnapshots(now: now)
         guard let user = self.numbers[name] else { return (RankedSlice(next: "0", entries: []), []) }
+        var authors = AuthorSlots()
+        var unknown: [String: UInt32] = [:]
         let candidates = entries.map { entry in
-            let author = self.numbers[entry.author]
+            let number = self.numbers[entry.author]
+            let slot: (number: UInt32, affinity: Double)
+            if let number {
+                slot = authors.slot(number) { self.affinity(user, number, now: now) }
+            } else {
+                // Not a user memory knows (cannot happen for a feed's authors): no affinity.
+                let key = unknown[entry.author] ?? UInt32.max - UInt32(unknown.count)
+                unknown[entry.author] = key
+                slot = authors.slot(key) { 0 }
+            }
             return RankCandidate(
-                id: entry.id, author: author ?? UInt32.max, createdMilliseconds: entry.createdMilliseconds,
-                affinity: author.map { self.affinity(user, $0, now: now) } ?? 0, likes: entry.meta.likes,
-                replies: entry.meta.replies, reposts: entry.meta.reposts)
+                id: entry.id, author: slot.number, createdMilliseconds: entry.createdMilliseconds, affinity: slot.affinity,
+                likes: entry.meta.likes, replies: entry.meta.replies, reposts: entry.meta.reposts)
         }
-        let slice = self.takeSnapshot(user, candidates, count: count, now: now)
+        let ranked = Ranker.rank(candidates, authors: authors.count, weights: self.rankWeights, now: now)
+        let slice = self.takeSnapshot(user, candidates, ranked: ranked, count: count, now: now)
         let byID = Dictionary(entries.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let page = slice.entries.map { ranked in
             var entry = byID[ranked.id]!
@@ -174,8 +196,9 @@ extension FeedEngine {
         return snapshot.factors[index]
     }
 
-    private mutating func takeSnapshot(_ user: UInt32, _ candidates: [RankCandidate], count: Int, now: Int64) -> RankedSlice {
-        let ranked = Ranker.rank(candidates, weights: self.rankWeights, now: now)
+    private mutating func takeSnapshot(
+        _ user: UInt32, _ candidates: [RankCandidate], ranked: [(index: Int, factors: RankFactors)], count: Int, now: Int64
+    ) -> RankedSlice {
         // Unique in this process, and past any earlier process's (the clock moves on).
         self.rankGeneration = Swift.max(self.rankGeneration + 1, UInt64(Swift.max(now, 0)) &* 1000)
         let snapshot = RankedSnapshot(
@@ -235,5 +258,19 @@ extension FeedEngine {
         self.rankedSnapshots.removeAll()
         self.rankedSnapshotOrder.removeAll()
         self.usage.rankedEntries = 0
+    }
+}
+
+/// A read's authors numbered 0, 1, 2 … in order of appearance, each with
+/// its affinity, computed once per author rather than once per entry.
+struct AuthorSlots {
+    private var slots: [UInt32: (number: UInt32, affinity: Double)] = [:]
+    var count: Int { self.slots.count }
+
+    mutating func slot(_ author: UInt32, affinity: () -> Double) -> (number: UInt32, affinity: Double) {
+        if let slot = self.slots[author] { return slot }
+        let slot = (UInt32(self.slots.count), affinity())
+        self.slots[author] = slot
+        return slot
     }
 }

@@ -52,9 +52,10 @@ public struct RankWeights: Sendable, Equatable {
     }
 
     public func engagement(likes: Int, replies: Int, reposts: Int) -> Double {
+        if likes <= 0 && replies <= 0 && reposts <= 0 { return 1 }  // most posts: 1 ^ anything
         let raw = 1 + Double(Swift.max(likes, 0)) * self.likeEngagement + Double(Swift.max(replies, 0)) * self.replyEngagement
             + Double(Swift.max(reposts, 0)) * self.repostEngagement
-        return pow(Swift.max(raw, 0), self.engagementExponent)
+        return self.engagementExponent == 0.5 ? raw.squareRoot() : pow(raw, self.engagementExponent)
     }
 
     /// The multiplier of an author's n-th entry (n from 0).
@@ -83,7 +84,8 @@ public struct RankFactors: Sendable, Equatable {
 /// What ranking needs of one candidate.
 public struct RankCandidate: Sendable, Equatable {
     public var id: UInt64
-    /// Any key that is equal for entries by the same author.
+    /// The author, as a number below the count of authors given to
+    /// `Ranker.rank` (entries by the same author share it).
     public var author: UInt32
     public var createdMilliseconds: Int64
     public var affinity: Double
@@ -107,34 +109,55 @@ public enum Ranker {
     /// The candidates' positions, best first, with their factors. Scored,
     /// ordered (ties: newer first), then each author's n-th entry in that
     /// order is multiplied by `diversity(n)` and the whole is ordered
-    /// again, so scores never rise down the list.
-    public static func rank(_ candidates: [RankCandidate], weights: RankWeights, now: Int64) -> [(index: Int, factors: RankFactors)] {
-        var scored: [(index: Int, factors: RankFactors)] = []
-        scored.reserveCapacity(candidates.count)
+    /// again, so scores never rise down the list. Authors are numbered
+    /// `0..<authors`.
+    public static func rank(
+        _ candidates: [RankCandidate], authors: Int, weights: RankWeights, now: Int64
+    ) -> [(index: Int, factors: RankFactors)] {
+        // Sorted as (score, id, index): small, and no lookups while sorting.
+        var order: [(score: Double, id: UInt64, index: Int32)] = []
+        order.reserveCapacity(candidates.count)
+        var recency: [Double] = []
+        var engagement: [Double] = []
+        recency.reserveCapacity(candidates.count)
+        engagement.reserveCapacity(candidates.count)
         for (index, candidate) in candidates.enumerated() {
-            let recency = weights.recency(createdMilliseconds: candidate.createdMilliseconds, now: now)
-            let engagement = weights.engagement(likes: candidate.likes, replies: candidate.replies, reposts: candidate.reposts)
-            let base = recency * candidate.affinity * engagement
-            scored.append(
-                (index, RankFactors(score: base, recency: recency, affinity: candidate.affinity, engagement: engagement, diversity: 1)))
+            let r = weights.recency(createdMilliseconds: candidate.createdMilliseconds, now: now)
+            let e = weights.engagement(likes: candidate.likes, replies: candidate.replies, reposts: candidate.reposts)
+            recency.append(r)
+            engagement.append(e)
+            order.append((r * candidate.affinity * e, candidate.id, Int32(index)))
         }
-        func before(_ a: (index: Int, factors: RankFactors), _ b: (index: Int, factors: RankFactors)) -> Bool {
-            if a.factors.score != b.factors.score { return a.factors.score > b.factors.score }
-            return candidates[a.index].id > candidates[b.index].id
+        func before(_ a: (score: Double, id: UInt64, index: Int32), _ b: (score: Double, id: UInt64, index: Int32)) -> Bool {
+            a.score != b.score ? a.score > b.score : a.id > b.id
         }
-        scored.sort(by: before)
-        var seen: [UInt32: Int] = [:]
-        for position in scored.indices {
-            let author = candidates[scored[position].index].author
-            let n = seen[author, default: 0]
-            seen[author] = n + 1
+        order.sort(by: before)
+        // An author's n-th entry: the multipliers by n, and each author's n so far.
+        var seen = [Int32](repeating: 0, count: authors)
+        var multipliers: [Double] = [1]
+        var diversity = [Double](repeating: 1, count: candidates.count)
+        var diversified = false
+        for position in order.indices {
+            let index = Int(order[position].index)
+            let author = Int(candidates[index].author)
+            let n = Int(seen[author])
+            seen[author] += 1
             guard n > 0 else { continue }
-            let multiplier = weights.diversity(n)
-            scored[position].factors.diversity = multiplier
-            scored[position].factors.score *= multiplier
+            while multipliers.count <= n { multipliers.append(weights.diversity(multipliers.count)) }
+            diversity[index] = multipliers[n]
+            order[position].score *= multipliers[n]
+            diversified = true
         }
-        scored.sort(by: before)
-        return scored
+        if diversified { order.sort(by: before) }
+        return order.map { entry in
+            let index = Int(entry.index)
+            return (
+                index,
+                RankFactors(
+                    score: entry.score, recency: recency[index], affinity: candidates[index].affinity,
+                    engagement: engagement[index], diversity: diversity[index])
+            )
+        }
     }
 }
 

@@ -219,7 +219,7 @@ private let hour: Int64 = 3_600_000
                     likes: Int.random(in: 0...20, using: &rng), replies: Int.random(in: 0...5, using: &rng),
                     reposts: Int.random(in: 0...5, using: &rng))
             }
-            let ranked = Ranker.rank(candidates, weights: weights, now: 48 * hour)
+            let ranked = Ranker.rank(candidates, authors: 5, weights: weights, now: 48 * hour)
             #expect(ranked.map(\.index).sorted() == Array(0..<count))
             #expect(zip(ranked, ranked.dropFirst()).allSatisfy { $0.factors.score >= $1.factors.score })
             for entry in ranked {

@@ -112,6 +112,7 @@ extension FeedBench {
         @Option(help: "Open loop: requests per second in all, each timed from its intended send time.") var rate: Double?
         @Option(help: "Share of reads in the mix workload.") var readRatio = 0.5
         @Option(help: "Entries per read (COUNT).") var count = 50
+        @Flag(help: "Reads ask for the ranked feed (FEED.READ … RANKED; feed-server only).") var ranked = false
         @Option(help: "Bytes per post body.") var bodyBytes = 110
         @Option(help: "Seed of the request streams.") var seed: UInt64 = 7
         @Flag(help: "Print the report as JSON on stdout (the progress line still goes to stderr).") var json = false
@@ -140,9 +141,11 @@ extension FeedBench {
             }
             var futures: [EventLoopFuture<LoadResult>] = []
             for index in 0..<self.connections {
-                let source = RequestSource(
+                var configured = RequestSource(
                     workload: workload, dialect: dialect, users: self.users, readRatio: self.readRatio, readCount: self.count,
                     bodyBytes: self.bodyBytes, seed: self.seed &+ UInt64(index) &* 7919)
+                configured.ranked = self.ranked
+                let source = configured
                 let plan = pacing(index)
                 futures.append(
                     try await target.connect { promise in

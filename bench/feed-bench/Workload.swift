@@ -29,9 +29,10 @@ enum Dialect: String, CaseIterable, Sendable {
         }
     }
 
-    func read(_ user: String, count: Int) -> [String] {
+    /// `ranked`: FEED.READ … RANKED (feed-server only).
+    func read(_ user: String, count: Int, ranked: Bool = false) -> [String] {
         switch self {
-        case .feed: ["FEED.READ", user, "COUNT", String(count)]
+        case .feed: ranked ? ["FEED.READ", user, "RANKED", "COUNT", String(count)] : ["FEED.READ", user, "COUNT", String(count)]
         case .redisLua: ["FCALL_RO", "feed_read", "1", user, String(count)]
         }
     }
@@ -63,6 +64,8 @@ struct RequestSource: Sendable {
     let users: Int
     let readRatio: Double
     let readCount: Int
+    /// Reads ask for the ranked feed.
+    var ranked = false
     let body: String
     var generator: SeededGenerator
     /// Follow churn alternates a follow and the unfollow of the same pair.
@@ -88,10 +91,10 @@ struct RequestSource: Sendable {
         case .posts:
             (kind, arguments) = (.post, self.dialect.post(self.randomUser(), self.body))
         case .reads:
-            (kind, arguments) = (.read, self.dialect.read(self.randomUser(), count: self.readCount))
+            (kind, arguments) = (.read, self.dialect.read(self.randomUser(), count: self.readCount, ranked: self.ranked))
         case .mix:
             if Double.random(in: 0..<1, using: &self.generator) < self.readRatio {
-                (kind, arguments) = (.read, self.dialect.read(self.randomUser(), count: self.readCount))
+                (kind, arguments) = (.read, self.dialect.read(self.randomUser(), count: self.readCount, ranked: self.ranked))
             } else {
                 (kind, arguments) = (.post, self.dialect.post(self.randomUser(), self.body))
             }

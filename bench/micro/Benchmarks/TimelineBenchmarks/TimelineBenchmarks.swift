@@ -110,6 +110,47 @@ let benchmarks: @Sendable () -> Void = {
             }
             rebuild.value = engine
         })
+
+    // The ranked feed (issue 14): a reader following 100 authors whose
+    // timeline holds 800 entries, with likes on a tenth of the posts (some
+    // the reader's own, so affinity has interactions). The ranked read
+    // scores the newest 500 and writes a page of 50; the chronological
+    // read of 50 from the same feed is beside it.
+    let ranking = Scenario<FeedEngine>()
+    func rankingSetup() throws {
+        var engine = FeedEngine()
+        for author in 0..<100 { _ = try engine.follow(follower: "reader", followee: "author:\(author)", now: ranking.clock) }
+        _ = engine.read(user: "reader", count: 1, now: ranking.clock)
+        for round in 0..<8000 {
+            ranking.clock += 60_000
+            let id = try engine.post(author: "author:\(round % 100)", body: body110, now: ranking.clock)
+            if round % 10 == 0 {
+                _ = try engine.like(user: round % 30 == 0 ? "reader" : "fan:\(round % 7)", post: id, now: ranking.clock)
+            }
+        }
+        ranking.value = engine
+    }
+    Benchmark(
+        "Ranked read: 500 candidates, page of 50",
+        closure: { benchmark in
+            for _ in benchmark.scaledIterations {
+                ranking.output.bytes.removeAll(keepingCapacity: true)
+                let slice = try ranking.value.rankedSlice(user: "reader", count: 50, page: nil, now: ranking.clock)!
+                ranking.value.writeRanked(slice, into: &ranking.output)
+                blackHole(ranking.output.bytes.count)
+            }
+        },
+        setup: rankingSetup)
+    Benchmark(
+        "Chronological read of 50, same feed",
+        closure: { benchmark in
+            for _ in benchmark.scaledIterations {
+                ranking.output.bytes.removeAll(keepingCapacity: true)
+                ranking.value.read(user: "reader", count: 50, now: ranking.clock, into: &ranking.output)
+                blackHole(ranking.output.bytes.count)
+            }
+        },
+        setup: rankingSetup)
 }
 
 /// State a benchmark builds once in `setup` and mutates while measured.
@@ -144,6 +185,8 @@ struct ByteWriter: FeedEntryWriter {
     }
 
     mutating func missingEntry() { self.bytes.append(0) }
+
+    mutating func unresolvedEntry(id: UInt64) { self.bytes.append(1) }
 }
 
 /// A post body of 110 bytes, the size the README's load figures use.
