@@ -19,8 +19,6 @@ extension FeedEngine {
         func freed(_ engine: FeedEngine) -> Int { start - engine.estimatedBytes }
         self.forgetDeletes(now: now)
         self.evictOutsideRecent()
-        // Ranked snapshots first: only their page tokens depend on them.
-        if !self.rankedSnapshots.isEmpty { self.dropRankedSnapshots() }
         for _ in 0..<2 where freed(self) < target {
             self.sweepRecent(until: target - freed(self))
             if freed(self) >= target { break }

@@ -252,13 +252,6 @@ extension FeedEngine {
         guard let snapshot = self.rankedSnapshots.removeValue(forKey: user) else { return }
         self.usage.rankedEntries -= snapshot.ids.count
     }
-
-    /// Drops every ranked snapshot (memory pressure); their tokens expire.
-    mutating func dropRankedSnapshots() {
-        self.rankedSnapshots.removeAll()
-        self.rankedSnapshotOrder.removeAll()
-        self.usage.rankedEntries = 0
-    }
 }
 
 /// A read's authors numbered 0, 1, 2 … in order of appearance, each with

@@ -9,6 +9,7 @@ It runs twice: memory only, and with PostgreSQL and a memory bound so tight
 that eviction runs on most writes, so that most reads, likes and deletes
 need what only the store has."""
 
+import math
 import random
 import time
 
@@ -33,6 +34,14 @@ class Reference:
         self.mutes = set()  # (user, target)
         self.blocks = set()  # (user, target)
         self.falloff = falloff
+        # The ranked feed's affinity: (reader, author) -> likes + 2 replies + 3
+        # reposts of the author's posts (the decay over a test's seconds, at a
+        # 14-day half-life, is below the checks' tolerance).
+        self.interactions = {}
+
+    def interact(self, reader, author, weight):
+        if reader != author:
+            self.interactions[(reader, author)] = self.interactions.get((reader, author), 0) + weight
 
     def hidden(self, reader, user):
         return (reader, user) in self.mutes or (reader, user) in self.blocks or (user, reader) in self.blocks
@@ -121,6 +130,7 @@ def social_step(client, model, rng, user, other, step):
             assert got == existing[0], step
         else:
             assert got not in model.posts, step
+            model.interact(user, model.posts[original].author, 3)
             model.posts[got] = Post(user, model.posts[original].body, "repost", original, model.posts[original].author)
     elif roll < 0.38:
         if not posts:
@@ -139,6 +149,7 @@ def social_step(client, model, rng, user, other, step):
         got = client.execute_command("FEED.POST", user, body, "REPLYTO", target)
         replied = model.posts[target].link if model.posts[target].kind == "repost" else target
         model.posts[got] = Post(user, body, "reply", replied, model.posts[replied].author)
+        model.interact(user, model.posts[replied].author, 2)
     elif roll < 0.68:
         if user == other:
             return
@@ -187,6 +198,32 @@ def social_step(client, model, rng, user, other, step):
             model.check_meta(as_map(entry), step)
 
 
+def check_ranked(client, model, rng, user, step):
+    """A whole ranked feed, read in pages: every candidate (the newest 500
+    of the chronological feed) once, scores never rising, and each factor
+    as the reference has it (docs/adr/0013-ranked-feed.md)."""
+    size = rng.randint(1, 25)
+    token, entries = client.execute_command("FEED.READ", user, "RANKED", "COUNT", size, "WITHMETA")
+    got = [as_map(entry) for entry in entries]
+    while token != "0":
+        token, entries = client.execute_command("FEED.READ", user, "RANKED", "COUNT", size, "PAGE", token, "WITHMETA")
+        got += [as_map(entry) for entry in entries]
+    expected = model.feed(user)[:500]
+    assert sorted(entry["id"] for entry in got) == sorted(expected) and len(got) == len(expected), (step, user)
+    scores = [float(entry["score"]) for entry in got]
+    assert scores == sorted(scores, reverse=True), (step, user)
+    for entry in got:
+        model.check_meta(entry, step)
+        author = entry["reposted_by"] or entry["author"]
+        base = 1 if author == user or (user, author) in model.follows else 0
+        assert float(entry["affinity"]) == pytest.approx(base + model.interactions.get((user, author), 0), rel=1e-3), (step, entry)
+        likes, replies, reposts = entry["likes"], entry["replies"], entry["reposts"]
+        assert float(entry["engagement"]) == pytest.approx(math.sqrt(1 + likes + 2 * replies + 3 * reposts)), (step, entry)
+        factors = [float(entry[name]) for name in ("recency", "affinity", "engagement", "diversity")]
+        assert float(entry["score"]) == pytest.approx(math.prod(factors)), (step, entry)
+    return len(got)
+
+
 def evicted(client):
     info = client.info("memory")
     return sum(info[key] for key in ("evicted_posts", "evicted_timelines", "evicted_like_sets", "evicted_bodies"))
@@ -196,7 +233,7 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
     model = Reference()
     users = [f"user:{index}" for index in range(12)]
     known = set()
-    crossed_up = crossed_down = writes = steps_evicting = 0
+    crossed_up = crossed_down = writes = steps_evicting = ranked = 0
     last_evicted = evicted(client) if count_evictions else 0
 
     for step in range(steps):
@@ -260,6 +297,8 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
             given = rng.choice(list(model.posts))
             likes = client.execute_command("FEED.LIKE", user, given)
             target = model.posts[given].link if model.posts[given].kind == "repost" else given  # likes the original
+            if user not in model.likes.get(target, ()):
+                model.interact(user, model.posts[target].author, 1)
             model.likes.setdefault(target, set()).add(user)
             known.add(user)
             writes += 1
@@ -289,6 +328,8 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
             assert [entry and entry[0] for entry in entries] == [post if post in model.posts else None for post in asked], step
             for entry in filter(None, entries):
                 model.check(entry, step)
+        elif roll < 0.80:
+            ranked += check_ranked(client, model, rng, user, step)
         else:
             expected = model.feed(user)
             count = rng.randint(1, 60)
@@ -318,6 +359,8 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
     # And the social paths: reposts, replies, filtered and collapsed entries.
     assert info["reposts_created"] > 20 and info["replies_created"] > 20, info
     assert info["entries_filtered"] > 0 and info["reposts_collapsed"] > 0, info
+    # And the ranked feed, with affinity from likes, replies and reposts.
+    assert ranked > 500 and info["ranked_reads"] > 20 and info["affinity_entries"] > 10, (ranked, info)
     return info, steps_evicting
 
 
