@@ -106,17 +106,16 @@ extension FeedEngine {
             self.counters.rankedPages += 1
             return Self.slice(snapshot, from: offset, count: count)
         }
-        guard let input = self.rankCandidates(user: name, now: now) else { return nil }
-        let ranked = Ranker.rank(input.candidates, authors: input.authors, weights: self.rankWeights, now: now)
         guard let user = self.numbers[name] else { return RankedSlice(next: "0", entries: []) }
+        guard let input = self.rankCandidates(user, now: now) else { return nil }
+        let ranked = Ranker.rank(input.candidates, authors: input.authors, weights: self.rankWeights, now: now)
         return self.takeSnapshot(user, input.candidates, ranked: ranked, count: count, now: now)
     }
 
     /// What a first ranked page ranks: the candidates, their authors
     /// numbered 0… with each author's affinity looked up once; nil when
     /// memory cannot tell them (see `rankedSlice`).
-    mutating func rankCandidates(user name: String, now: Int64) -> (candidates: [RankCandidate], authors: Int)? {
-        guard let user = self.numbers[name] else { return ([], 0) }
+    mutating func rankCandidates(_ user: UInt32, now: Int64) -> (candidates: [RankCandidate], authors: Int)? {
         let (live, continuation) = self.shownEntries(user, count: self.rankWeights.candidates, before: nil, now: now, raw: nil)
         guard continuation == nil else { return nil }
         var candidates: [RankCandidate] = []
