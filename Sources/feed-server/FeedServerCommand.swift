@@ -18,7 +18,10 @@ struct FeedServerCommand: AsyncParsableCommand {
         discussion: """
             Connect with redis-cli or any Redis client and call FEED.* commands.
             Every option can also be set from the environment variable named in
-            its help; a flag given on the command line wins.
+            its help, or in a configuration file given as the one argument
+            (redis.conf syntax: "name value" per line, # comments, include
+            path; ops/feed-server.conf lists every setting). The command line
+            wins over the environment, the environment over the file.
 
             The ranked feed (FEED.READ … RANKED), each also CONFIG SET-able:
             \(RankSettings.helpText)
@@ -27,7 +30,9 @@ struct FeedServerCommand: AsyncParsableCommand {
 
     @Argument(
         parsing: .allUnrecognized,
-        help: ArgumentHelp("Ranked-feed settings: --rank-… <value>, listed below.", valueName: "rank-setting"))
+        help: ArgumentHelp(
+            "A configuration file (redis.conf syntax), and the ranked feed's --rank-… <value> settings, listed above.",
+            valueName: "config-file"))
     var rankSettings: [String] = []
 
     @Option(name: .customLong("bind"), help: "Address to listen on. (default: 127.0.0.1, env: FEED_BIND)")
@@ -225,19 +230,27 @@ struct FeedServerCommand: AsyncParsableCommand {
     }
 
     /// Flags over environment over defaults, each value checked.
-    /// The ranked feed's weights: `--rank-…` flags, else their variables, else the defaults.
-    func rankWeights(_ settings: Settings) throws -> RankWeights {
+    /// What ArgumentParser left: `--rank-…` flags with their values, and
+    /// at most one configuration file path (Redis's `redis-server path`).
+    func extraArguments() throws -> (rank: [String: String], configFile: String?) {
         var given: [String: String] = [:]
+        var configFile: String? = nil
         var index = 0
         while index < self.rankSettings.count {
             let flag = self.rankSettings[index]
-            var name = flag.hasPrefix("--") ? String(flag.dropFirst(2)) : flag
+            guard flag.hasPrefix("--") else {
+                guard configFile == nil else { throw ValidationError("Unexpected argument '\(flag)' (one configuration file at most)") }
+                configFile = flag
+                index += 1
+                continue
+            }
+            var name = String(flag.dropFirst(2))
             var value: String? = nil
             if let equals = name.firstIndex(of: "=") {
                 value = String(name[name.index(after: equals)...])
                 name = String(name[..<equals])
             }
-            guard flag.hasPrefix("--"), RankSettings.named(name) != nil else { throw ValidationError("Unknown option '\(flag)'") }
+            guard RankSettings.named(name) != nil else { throw ValidationError("Unknown option '\(flag)'") }
             if value == nil {
                 guard index + 1 < self.rankSettings.count else { throw ValidationError("Missing value for '\(flag)'") }
                 index += 1
@@ -246,20 +259,32 @@ struct FeedServerCommand: AsyncParsableCommand {
             given[name.lowercased()] = value
             index += 1
         }
+        return (given, configFile)
+    }
+
+    /// The ranked feed's weights: `--rank-…` flags, else their variables,
+    /// else the configuration file, else the defaults.
+    func rankWeights(_ settings: Settings, flags given: [String: String]) throws -> RankWeights {
         var weights = RankWeights()
         for setting in RankSettings.all {
+            let below = settings.text(setting.environment)
             let fromFlag = given[setting.name]
-            guard let text = fromFlag ?? settings.environment[setting.environment] else { continue }
+            guard let text = fromFlag ?? below?.text else { continue }
             if let reason = setting.apply(text, to: &weights) {
-                throw ValidationError(
-                    fromFlag != nil ? "--\(setting.name) \(text): \(reason)" : "\(setting.environment)=\(text): \(reason)")
+                throw ValidationError(fromFlag != nil ? "--\(setting.name) \(text): \(reason)" : "\(below!.origin): \(reason)")
             }
         }
         return weights
     }
 
     func resolve() throws -> ServerConfiguration {
-        let settings = Settings()
+        let extra = try self.extraArguments()
+        let settings: Settings
+        do {
+            settings = Settings(file: try extra.configFile.map(ConfigFile.read) ?? [])
+        } catch {
+            throw ValidationError(error.description)
+        }
         var configuration = ServerConfiguration()
         configuration.bindAddress = settings.value(self.bind, "FEED_BIND") ?? configuration.bindAddress
         configuration.port = try settings.parse(self.port, "FEED_PORT", "--port", Int.init) ?? configuration.port
@@ -344,7 +369,7 @@ struct FeedServerCommand: AsyncParsableCommand {
         guard feed.maxBodyBytes >= 1 else { throw ValidationError("--max-body-bytes must be at least 1") }
         guard (0...1023).contains(feed.node) else { throw ValidationError("--node-id must be 0-1023") }
         feed.backfillCount = min(feed.backfillCount, feed.timelineCap)
-        feed.ranking = try self.rankWeights(settings)
+        feed.ranking = try self.rankWeights(settings, flags: extra.rank)
         configuration.feed = feed
 
         configuration.maxMemoryBytes =
@@ -380,6 +405,7 @@ struct FeedServerCommand: AsyncParsableCommand {
             throw ValidationError("--max-backlog must be at least 1 and --max-backlog-bytes at least 1kb")
         }
         configuration.postgres = postgres
+        if let unknown = settings.unknownFileSettings.first { throw ValidationError(unknown) }
         return configuration
     }
 
@@ -392,28 +418,52 @@ struct FeedServerCommand: AsyncParsableCommand {
     }
 }
 
-/// Reads a setting from a flag, else from the environment.
-struct Settings {
+/// Reads a setting from a flag, else the environment, else the
+/// configuration file, and remembers which the server asked for, so that a
+/// file naming a setting that does not exist is refused.
+final class Settings {
     let environment = ProcessEnvironment.current
+    /// The file's values by variable name (a later line wins), with where each came from.
+    private var file: [String: (value: String, origin: String)] = [:]
+    private var asked: Set<String> = []
+
+    init(file lines: [ConfigFile.Line] = []) {
+        for line in lines { self.file[ConfigFile.variable(of: line.name)] = (line.value, "\(line.origin): \(line.name) \(line.value)") }
+    }
+
+    /// The environment's value, else the file's, with how to name it in a message.
+    func text(_ variable: String) -> (text: String, origin: String)? {
+        self.asked.insert(variable)
+        if let text = self.environment[variable] { return (text, "\(variable)=\(text)") }
+        return self.file[variable].map { ($0.value, $0.origin) }
+    }
 
     func value(_ flag: String?, _ variable: String) -> String? {
-        flag ?? self.environment[variable]
+        let below = self.text(variable)
+        return flag ?? below?.text
     }
 
-    /// A typed flag, else the environment variable parsed with `parse`; nil when neither is set.
+    /// A typed flag, else the variable or the file parsed with `parse`; nil when none is set.
     func parse<T>(_ flag: T?, _ variable: String, _ name: String, _ parse: (String) -> T?) throws -> T? {
+        let below = self.text(variable)
         if let flag { return flag }
-        guard let text = self.environment[variable] else { return nil }
-        guard let value = parse(text) else { throw ValidationError("\(variable)=\(text) is not a valid \(name)") }
+        guard let below else { return nil }
+        guard let value = parse(below.text) else { throw ValidationError("\(below.origin) is not a valid \(name)") }
         return value
     }
 
-    /// A string flag parsed with `parse` (or the environment variable); nil when neither is set.
+    /// A string flag parsed with `parse` (else the variable or the file); nil when none is set.
     func parse<T>(_ flag: String?, _ variable: String, _ name: String, _ parse: (String) -> T?) throws -> T? {
-        guard let text = flag ?? self.environment[variable] else { return nil }
+        let below = self.text(variable)
+        guard let text = flag ?? below?.text else { return nil }
         guard let value = parse(text) else {
-            throw ValidationError(flag != nil ? "\(name) \(text) is not valid" : "\(variable)=\(text) is not a valid \(name)")
+            throw ValidationError(flag != nil ? "\(name) \(text) is not valid" : "\(below!.origin) is not a valid \(name)")
         }
         return value
+    }
+
+    /// File lines naming no setting the server has.
+    var unknownFileSettings: [String] {
+        self.file.filter { !self.asked.contains($0.key) }.map { "\($0.value.origin): no such setting" }.sorted()
     }
 }
