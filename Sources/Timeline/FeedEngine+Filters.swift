@@ -5,9 +5,7 @@
 extension FeedEngine {
     /// FEED.MUTE: true when new.
     public mutating func mute(user name: String, target targetName: String, now: Int64) throws(FeedError) -> Bool {
-        try self.validate(user: name)
-        try self.validate(user: targetName)
-        guard name != targetName else { throw .muteSelf }
+        try self.validate(pair: name, targetName, sameUser: .muteSelf)
         let user = self.intern(name, now: now)
         let target = self.intern(targetName, now: now)
         guard Self.insert(target, into: &self.mutes, for: user, usage: &self.usage) else { return false }
@@ -18,9 +16,7 @@ extension FeedEngine {
 
     /// FEED.UNMUTE: true when the mute existed.
     public mutating func unmute(user name: String, target targetName: String) throws(FeedError) -> Bool {
-        try self.validate(user: name)
-        try self.validate(user: targetName)
-        guard name != targetName else { throw .muteSelf }
+        try self.validate(pair: name, targetName, sameUser: .muteSelf)
         guard let user = self.numbers[name], let target = self.numbers[targetName],
             Self.remove(target, from: &self.mutes, for: user, usage: &self.usage)
         else { return false }
@@ -33,9 +29,7 @@ extension FeedEngine {
     /// journaled as an unfollow), and neither can follow the other until
     /// the block is lifted.
     public mutating func block(user name: String, target targetName: String, now: Int64) throws(FeedError) -> Bool {
-        try self.validate(user: name)
-        try self.validate(user: targetName)
-        guard name != targetName else { throw .blockSelf }
+        try self.validate(pair: name, targetName, sameUser: .blockSelf)
         let user = self.intern(name, now: now)
         let target = self.intern(targetName, now: now)
         guard !(self.blocks[user]?.contains(target) ?? false) else { return false }
@@ -50,9 +44,7 @@ extension FeedEngine {
 
     /// FEED.UNBLOCK: true when the block existed. Follows do not come back.
     public mutating func unblock(user name: String, target targetName: String) throws(FeedError) -> Bool {
-        try self.validate(user: name)
-        try self.validate(user: targetName)
-        guard name != targetName else { throw .blockSelf }
+        try self.validate(pair: name, targetName, sameUser: .blockSelf)
         guard let user = self.numbers[name], let target = self.numbers[targetName],
             Self.remove(target, from: &self.blocks, for: user, usage: &self.usage)
         else { return false }
@@ -60,6 +52,13 @@ extension FeedEngine {
         self.usage.blocks -= 1
         self.record(.unblocked(user: user, target: target))
         return true
+    }
+
+    /// Both user ids valid and not the same user.
+    private func validate(pair name: String, _ targetName: String, sameUser: FeedError) throws(FeedError) {
+        try self.validate(user: name)
+        try self.validate(user: targetName)
+        guard name != targetName else { throw sameUser }
     }
 
     /// FEED.MUTES: whom the user mutes, paged as FEED.FOLLOWERS.

@@ -97,8 +97,8 @@ extension FeedEngine {
     public mutating func rankedSlice(user name: String, count: Int, page token: String?, now: Int64) throws(FeedError)
         -> RankedSlice?
     {
-        self.expireRankedSnapshots(now: now)
         if let token {
+            self.expireRankedSnapshots(now: now)
             let (generation, offset) = try Self.parsePageToken(token)
             guard let user = self.numbers[name], let snapshot = self.rankedSnapshots[user], snapshot.generation == generation,
                 offset <= snapshot.ids.count
@@ -141,7 +141,6 @@ extension FeedEngine {
     /// chronological feed's newest `rankWeights.candidates` entries): the
     /// slice, and its entries with their factors.
     public mutating func rank(user name: String, entries: [FeedEntry], count: Int, now: Int64) -> (RankedSlice, [FeedEntry]) {
-        self.expireRankedSnapshots(now: now)
         guard let user = self.numbers[name] else { return (RankedSlice(next: "0", entries: []), []) }
         var authors = AuthorSlots()
         var unknown: [String: UInt32] = [:]

@@ -212,3 +212,13 @@ def command(*args):
         arg = arg.encode() if isinstance(arg, str) else arg
         out += b"$%d\r\n%s\r\n" % (len(arg), arg)
     return out
+
+
+def ids(entries):
+    """The post ids of plain entries, as numbers."""
+    return [int(entry[0]) for entry in entries]
+
+
+def as_map(entry):
+    """A WITHMETA entry (or any map reply) as a dict: RESP2 sends field/value pairs."""
+    return entry if isinstance(entry, dict) else dict(zip(entry[::2], entry[1::2]))

@@ -16,6 +16,8 @@ import time
 import pytest
 import redis
 
+from conftest import as_map
+
 
 class Post:
     def __init__(self, author, body, kind="post", link=None, link_author=None):
@@ -106,10 +108,6 @@ class Reference:
         counts = (entry["likes"], entry["replies"], entry["reposts"])
         assert counts == (len(self.likes.get(shown_id, ())), len(self.replies(shown_id)), len(self.reposts(shown_id))), (
             step, entry)
-
-
-def as_map(entry):
-    return entry if isinstance(entry, dict) else dict(zip(entry[::2], entry[1::2]))
 
 
 def social_step(client, model, rng, user, other, step):

@@ -11,18 +11,9 @@ import time
 import pytest
 import redis
 
-from conftest import BINARY, ROOT
+from conftest import BINARY, ROOT, as_map, ids
 
 
-def ids(entries):
-    return [int(entry[0]) for entry in entries]
-
-
-def meta(entry):
-    """A WITHMETA entry as a dict (RESP2 sends field/value pairs)."""
-    if isinstance(entry, dict):
-        return entry
-    return dict(zip(entry[::2], entry[1::2]))
 
 
 def ranked(client, user, *args):
@@ -81,7 +72,7 @@ def test_withmeta_explains_each_score(server):
     client.execute_command("FEED.LIKE", "another", carol)
     _, entries = ranked(client, "reader", "WITHMETA")
     now = time.time() * 1000
-    by_body = {meta(entry)["body"]: meta(entry) for entry in entries}
+    by_body = {as_map(entry)["body"]: as_map(entry) for entry in entries}
     top = by_body["liked"]
     # The reader liked alice's post: affinity 1 (following) + 1 (a like, barely decayed).
     assert top["affinity"] == pytest.approx(2, rel=1e-4)
@@ -95,15 +86,15 @@ def test_withmeta_explains_each_score(server):
     # (affinity 1, engagement √3): (1 - 0.25) * 0.5 + 0.25 = 0.625.
     assert by_body["second by alice"]["diversity"] == 0.625 and top["diversity"] == 1
     assert by_body["carol's"]["affinity"] == 1
-    scores = [meta(entry)["score"] for entry in entries]
+    scores = [as_map(entry)["score"] for entry in entries]
     assert scores == sorted(scores, reverse=True)
-    assert [meta(entry)["body"] for entry in entries] == ["liked", "carol's", "second by alice"]
+    assert [as_map(entry)["body"] for entry in entries] == ["liked", "carol's", "second by alice"]
     info = client.info("feed")
     # reader→alice (a like), stranger→alice (a repost), stranger→carol and another→carol (likes).
     assert info["affinity_entries"] == 4 and info["ranked_reads"] == 1 and info["ranked_snapshots"] == 1
     assert info["used_memory_ranking"] > 0
     # The chronological read's WITHMETA has no score.
-    assert "score" not in meta(client.execute_command("FEED.READ", "reader", "WITHMETA")[0])
+    assert "score" not in as_map(client.execute_command("FEED.READ", "reader", "WITHMETA")[0])
 
 
 def test_config_set_reweighs_the_next_ranking(server):
@@ -193,7 +184,7 @@ def test_affinity_is_kept_across_a_restart(start_server, tmp_path):
     for i in range(30):
         client.execute_command("FEED.POST", ("alice", "bob")[i % 2], f"p{i}")
     _, before = ranked(client, "reader", "COUNT", 500, "WITHMETA")
-    affinity = {meta(e)["reposted_by"] or meta(e)["author"]: meta(e)["affinity"] for e in before}
+    affinity = {as_map(e)["reposted_by"] or as_map(e)["author"]: as_map(e)["affinity"] for e in before}
     # 1 + a like (1) + a reply (2) + a repost (3) for alice; bob only followed.
     assert affinity["alice"] == pytest.approx(7, rel=1e-4) and affinity["bob"] == 1
     assert server.stop() == 0
@@ -203,9 +194,9 @@ def test_affinity_is_kept_across_a_restart(start_server, tmp_path):
     chronological = ids(client.execute_command("FEED.READ", "reader", "COUNT", 500))
     # Memory holds five posts: the candidates come with the store's help.
     _, after = ranked(client, "reader", "COUNT", 500, "WITHMETA")
-    assert sorted(int(meta(e)["id"]) for e in after) == sorted(chronological)
-    assert sorted(int(meta(e)["id"]) for e in after) == sorted(int(meta(e)["id"]) for e in before)
-    restored = {meta(e)["reposted_by"] or meta(e)["author"]: meta(e)["affinity"] for e in after}
+    assert sorted(int(as_map(e)["id"]) for e in after) == sorted(chronological)
+    assert sorted(int(as_map(e)["id"]) for e in after) == sorted(int(as_map(e)["id"]) for e in before)
+    restored = {as_map(e)["reposted_by"] or as_map(e)["author"]: as_map(e)["affinity"] for e in after}
     assert restored["alice"] == pytest.approx(affinity["alice"], rel=1e-4)
     # Pages after the first come from the same snapshot, with the store filling in what memory lacks.
     pages = walk(client, "reader", 7)

@@ -5,16 +5,9 @@ against PostgreSQL (docs/adr/0012-reposts-replies-filters.md)."""
 import redis
 import pytest
 
-
-def ids(entries):
-    return [int(entry[0]) for entry in entries]
+from conftest import as_map, ids
 
 
-def meta(entry):
-    """A WITHMETA entry as a dict (RESP2 sends field/value pairs)."""
-    if isinstance(entry, dict):
-        return entry
-    return dict(zip(entry[::2], entry[1::2]))
 
 
 def test_reposts_land_once_and_unrepost_brings_the_next_back(server):
@@ -30,7 +23,7 @@ def test_reposts_land_once_and_unrepost_brings_the_next_back(server):
     feed = client.execute_command("FEED.READ", "reader")
     assert ids(feed) == [int(first)]  # once, however many followees repost it
     assert feed[0][1] == "alice" and feed[0][3] == "worth sharing"
-    entry = meta(client.execute_command("FEED.READ", "reader", "WITHMETA")[0])
+    entry = as_map(client.execute_command("FEED.READ", "reader", "WITHMETA")[0])
     assert entry["author"] == "dave" and entry["reposted_by"] == "alice"
     assert entry["repost_of"] == post and entry["reposts"] == 3 and entry["reply_to"] is None
     assert client.execute_command("FEED.UNREPOST", "alice", post) == 1
@@ -56,9 +49,9 @@ def test_replies_reach_only_those_who_follow_both(server):
     assert ids(client.execute_command("FEED.READ", "friend")) == [int(reply), int(post)]
     assert ids(client.execute_command("FEED.READ", "bob")) == [int(reply), int(post)]  # the replied-to author
     assert ids(client.execute_command("FEED.REPLIES", post)) == [int(reply)]
-    entry = meta(client.execute_command("FEED.GET", reply, "WITHMETA")[0])
+    entry = as_map(client.execute_command("FEED.GET", reply, "WITHMETA")[0])
     assert entry["reply_to"] == post and entry["repost_of"] is None
-    assert meta(client.execute_command("FEED.GET", post, "WITHMETA")[0])["replies"] == 1
+    assert as_map(client.execute_command("FEED.GET", post, "WITHMETA")[0])["replies"] == 1
     with pytest.raises(redis.ResponseError, match="no such post"):
         client.execute_command("FEED.POST", "alice", "x", "REPLYTO", "12345")
     with pytest.raises(redis.ResponseError, match="syntax"):
@@ -126,7 +119,7 @@ def test_everything_is_restored_after_a_restart(start_server, tmp_path):
     client.execute_command("FEED.BLOCK", "carol", "troll")
     before = client.execute_command("FEED.READ", "reader", "WITHMETA")
     # alice's repost is collapsed (the post is right below it); bob's is hidden.
-    assert [int(meta(entry)["id"]) for entry in before] == [int(reply), int(post)]
+    assert [int(as_map(entry)["id"]) for entry in before] == [int(reply), int(post)]
     assert server.stop() == 0
 
     again = start_server(data_dir=tmp_path)
@@ -157,4 +150,4 @@ def test_repost_falloff_is_a_flag(start_server):
         client.execute_command("FEED.LIKE", "reader", "999")
     # Liking a repost likes its original.
     assert client.execute_command("FEED.LIKE", "reader", repost) == 1
-    assert meta(client.execute_command("FEED.GET", post, "WITHMETA")[0])["likes"] == 1
+    assert as_map(client.execute_command("FEED.GET", post, "WITHMETA")[0])["likes"] == 1

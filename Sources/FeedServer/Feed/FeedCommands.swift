@@ -52,16 +52,13 @@ enum FeedCommands {
             let server = call.server
             let parent = replyTo
             call.faulting(state: &state) { answer in
-                let now = WallClock.milliseconds()
                 let events = server.feedEvents
                 defer { events.drain() }
-                return Attempt(
-                    server.journaledWrite(bytes: bytes, grows: true) { (engine) throws(FeedError) in
-                        answer?.install(into: &engine, now: now)
-                        let id = try engine.post(author: author, body: body, replyTo: parent, now: now)
-                        events.postCreated(id: id, author: author, body: body, engine: engine)
-                        return id
-                    }, server: server)
+                return Attempt.writing(server, installing: answer, bytes: bytes, grows: true) { (engine, now) throws(FeedError) in
+                    let id = try engine.post(author: author, body: body, replyTo: parent, now: now)
+                    events.postCreated(id: id, author: author, body: body, engine: engine)
+                    return id
+                }
             } absent: { reply in
                 reply.error(CommandError.feed(.noSuchPost).message)
             } reply: { id, reply in
@@ -81,16 +78,13 @@ enum FeedCommands {
             let id = try FeedArguments.postID(call, 2)
             let server = call.server
             call.faulting(state: &state) { answer in
-                let now = WallClock.milliseconds()
                 let events = server.feedEvents
                 defer { events.drain() }
-                return Attempt(
-                    server.journaledWrite(bytes: Self.smallWrite, grows: false) { (engine) throws(FeedError) in
-                        answer?.install(into: &engine, now: now)
-                        let deleted = try engine.delete(author: author, post: id, now: now)
-                        if deleted { events.postDeleted(id: id, author: author, engine: engine) }
-                        return deleted
-                    }, server: server)
+                return Attempt.writing(server, installing: answer, bytes: Self.smallWrite, grows: false) { (engine, now) throws(FeedError) in
+                    let deleted = try engine.delete(author: author, post: id, now: now)
+                    if deleted { events.postDeleted(id: id, author: author, engine: engine) }
+                    return deleted
+                }
             } absent: { reply in
                 reply.integer(0)
             } reply: { deleted, reply in
@@ -206,7 +200,16 @@ enum FeedCommands {
     }
 
     /// FEED.FOLLOWERS, FEED.FOLLOWING, FEED.MUTES, FEED.BLOCKS: `user [COUNT n] [AFTER user]`.
-    static func userList(
+    static func userListSpec(
+        _ name: String, summary: String, since: String, complexity: String,
+        _ list: @escaping @Sendable (FeedEngine, String, Int, String?) throws(FeedError) -> [String]
+    ) -> CommandSpec {
+        CommandSpec(
+            name, arity: -2, flags: ["readonly"], categories: ["@read", "@feed"], firstKey: 1, summary: summary, since: since,
+            group: "feed", complexity: complexity, arguments: [user, count, after], handler: userList(list))
+    }
+
+    private static func userList(
         _ list: @escaping @Sendable (FeedEngine, String, Int, String?) throws(FeedError) -> [String]
     ) -> CommandHandler {
         { call, state in
@@ -220,17 +223,15 @@ enum FeedCommands {
         }
     }
 
-    static let followers = CommandSpec(
-        "feed.followers", arity: -2, flags: ["readonly"], categories: ["@read", "@feed"], firstKey: 1,
-        summary: "Lists a user's followers, in the order users first appeared; page with AFTER the last one.",
-        since: "0.1.0", group: "feed", complexity: "O(log F + N)", arguments: [user, count, after],
-        handler: userList { (engine, user, count, after) throws(FeedError) in try engine.followers(of: user, count: count, after: after) })
+    static let followers = userListSpec(
+        "feed.followers", summary: "Lists a user's followers, in the order users first appeared; page with AFTER the last one.",
+        since: "0.1.0", complexity: "O(log F + N)"
+    ) { (engine, user, count, after) throws(FeedError) in try engine.followers(of: user, count: count, after: after) }
 
-    static let following = CommandSpec(
-        "feed.following", arity: -2, flags: ["readonly"], categories: ["@read", "@feed"], firstKey: 1,
-        summary: "Lists the users a user follows, in the order users first appeared; page with AFTER the last one.",
-        since: "0.1.0", group: "feed", complexity: "O(log F + N)", arguments: [user, count, after],
-        handler: userList { (engine, user, count, after) throws(FeedError) in try engine.following(of: user, count: count, after: after) })
+    static let following = userListSpec(
+        "feed.following", summary: "Lists the users a user follows, in the order users first appeared; page with AFTER the last one.",
+        since: "0.1.0", complexity: "O(log F + N)"
+    ) { (engine, user, count, after) throws(FeedError) in try engine.following(of: user, count: count, after: after) }
 
     static let stats = CommandSpec(
         "feed.stats", arity: 2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"], firstKey: 1,
@@ -267,12 +268,9 @@ enum FeedCommands {
                 let id = try FeedArguments.postID(call, 2)
                 let server = call.server
                 call.faulting(state: &state) { answer in
-                    let now = WallClock.milliseconds()
-                    return Attempt(
-                        server.journaledWrite(bytes: Self.smallWrite * 2, grows: liking) { (engine) throws(FeedError) in
-                            answer?.install(into: &engine, now: now)
-                            return liking ? try engine.like(user: user, post: id, now: now) : try engine.unlike(user: user, post: id)
-                        }, server: server)
+                    Attempt.writing(server, installing: answer, bytes: Self.smallWrite * 2, grows: liking) { (engine, now) throws(FeedError) in
+                        liking ? try engine.like(user: user, post: id, now: now) : try engine.unlike(user: user, post: id)
+                    }
                 } absent: { reply in
                     reply.error(CommandError.feed(.noSuchPost).message)
                 } reply: { likes, reply in

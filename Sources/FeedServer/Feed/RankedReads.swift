@@ -41,23 +41,13 @@ extension CommandCall {
         state.reply.buffer.moveWriterIndex(to: start)
         persistence.storeReads.add(1, ordering: .relaxed)
         let feed = server.feed
-        let version = state.reply.version
-        let promise = self.eventLoop.makePromise(of: ByteBuffer.self)
         let found = slice
-        promise.completeWithTask {
-            var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
-            do {
-                let (next, entries) = try await server.rankedPage(found, user: user, count: count, store: store, feed: feed)
-                reply.arrayHeader(2)
-                reply.bulk(next)
-                reply.entries(entries, withMeta: withMeta)
-            } catch {
-                reply = ReplyWriter(buffer: ByteBuffer(), version: version)
-                reply.error(CommandError.storeUnavailable.message)
-            }
-            return reply.buffer
+        self.replyLater(state: &state) { reply in
+            let (next, entries) = try await server.rankedPage(found, user: user, count: count, store: store, feed: feed)
+            reply.arrayHeader(2)
+            reply.bulk(next)
+            reply.entries(entries, withMeta: withMeta)
         }
-        state.deferred = .blocking(promise.futureResult)
     }
 }
 

@@ -11,21 +11,19 @@ extension FeedCommands {
                 let id = try FeedArguments.postID(call, 2)
                 let server = call.server
                 call.faulting(state: &state) { answer in
-                    let now = WallClock.milliseconds()
                     let events = server.feedEvents
                     defer { events.drain() }
-                    return Attempt(
-                        server.journaledWrite(bytes: Self.smallWrite * 2, grows: reposting) { (engine) throws(FeedError) -> UInt64 in
-                            answer?.install(into: &engine, now: now)
-                            if !reposting { return try engine.unrepost(user: user, post: id, now: now) ? 1 : 0 }
-                            let before = engine.latestPostID
-                            let repost = try engine.repost(user: user, post: id, now: now)
-                            // A new repost goes live with its original's body (looked up only when someone listens).
-                            if repost > before, events.isListenedTo, let entry = engine.get([repost]).first ?? nil {
-                                events.postCreated(id: repost, author: user, body: entry.body ?? "", engine: engine)
-                            }
-                            return repost
-                        }, server: server)
+                    return Attempt.writing(server, installing: answer, bytes: Self.smallWrite * 2, grows: reposting) {
+                        (engine, now) throws(FeedError) -> UInt64 in
+                        if !reposting { return try engine.unrepost(user: user, post: id, now: now) ? 1 : 0 }
+                        let before = engine.latestPostID
+                        let repost = try engine.repost(user: user, post: id, now: now)
+                        // A new repost goes live with its original's body (looked up only when someone listens).
+                        if repost > before, events.isListenedTo, let entry = engine.get([repost]).first ?? nil {
+                            events.postCreated(id: repost, author: user, body: entry.body ?? "", engine: engine)
+                        }
+                        return repost
+                    }
                 } absent: { reply in
                     reply.error(CommandError.feed(.noSuchPost).message)
                 } reply: { result, reply in
@@ -63,10 +61,16 @@ extension FeedCommands {
         }
     }
 
-    private static func filterHandler(
-        _ change: @escaping @Sendable (inout FeedEngine, String, String, Int64) throws(FeedError) -> Bool, grows: Bool
-    ) -> CommandHandler {
-        { call, state in
+    /// FEED.MUTE, FEED.UNMUTE, FEED.BLOCK, FEED.UNBLOCK: `user target`, 1 when it changed anything.
+    private static func filterSpec(
+        _ name: String, summary: String, complexity: String = "O(1)", grows: Bool,
+        _ change: @escaping @Sendable (inout FeedEngine, String, String, Int64) throws(FeedError) -> Bool
+    ) -> CommandSpec {
+        CommandSpec(
+            name, arity: 3, flags: grows ? ["write", "denyoom", "fast"] : ["write", "fast"],
+            categories: ["@write", "@fast", "@feed"], firstKey: 1, summary: summary, since: "0.3.0", group: "feed",
+            complexity: complexity, arguments: [user, CommandArgument("target", .string)]
+        ) { call, state in
             run(&state) { state throws(CommandError) in
                 let user = try FeedArguments.user(call, 1)
                 let target = try FeedArguments.user(call, 2)
@@ -79,43 +83,35 @@ extension FeedCommands {
         }
     }
 
-    private static let target = CommandArgument("target", .string)
-
-    static let mute = CommandSpec(
-        "feed.mute", arity: 3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+    static let mute = filterSpec(
+        "feed.mute",
         summary:
             "Mutes a user: their posts, replies and reposts, and reposts of their posts, leave the user's feed until unmuted; 1 if new.",
-        since: "0.3.0", group: "feed", complexity: "O(1)", arguments: [user, target],
-        handler: filterHandler({ (engine, user, target, now) throws(FeedError) in try engine.mute(user: user, target: target, now: now) }, grows: true))
+        grows: true
+    ) { (engine, user, target, now) throws(FeedError) in try engine.mute(user: user, target: target, now: now) }
 
-    static let unmute = CommandSpec(
-        "feed.unmute", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
-        summary: "Lifts a mute; what it hid is back in the feed. 1 if it existed.", since: "0.3.0", group: "feed",
-        complexity: "O(1)", arguments: [user, target],
-        handler: filterHandler({ (engine, user, target, _) throws(FeedError) in try engine.unmute(user: user, target: target) }, grows: false))
+    static let unmute = filterSpec(
+        "feed.unmute", summary: "Lifts a mute; what it hid is back in the feed. 1 if it existed.", grows: false
+    ) { (engine, user, target, _) throws(FeedError) in try engine.unmute(user: user, target: target) }
 
-    static let block = CommandSpec(
-        "feed.block", arity: 3, flags: ["write", "denyoom", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
+    static let block = filterSpec(
+        "feed.block",
         summary:
             "Blocks a user: what a mute hides, both follows between the two removed, neither can follow the other, and neither sees the other's posts; 1 if new.",
-        since: "0.3.0", group: "feed", complexity: "O(T) where T is the timeline cap", arguments: [user, target],
-        handler: filterHandler({ (engine, user, target, now) throws(FeedError) in try engine.block(user: user, target: target, now: now) }, grows: true))
+        complexity: "O(T) where T is the timeline cap", grows: true
+    ) { (engine, user, target, now) throws(FeedError) in try engine.block(user: user, target: target, now: now) }
 
-    static let unblock = CommandSpec(
-        "feed.unblock", arity: 3, flags: ["write", "fast"], categories: ["@write", "@fast", "@feed"], firstKey: 1,
-        summary: "Lifts a block (follows it removed stay removed); 1 if it existed.", since: "0.3.0", group: "feed",
-        complexity: "O(1)", arguments: [user, target],
-        handler: filterHandler({ (engine, user, target, _) throws(FeedError) in try engine.unblock(user: user, target: target) }, grows: false))
+    static let unblock = filterSpec(
+        "feed.unblock", summary: "Lifts a block (follows it removed stay removed); 1 if it existed.", grows: false
+    ) { (engine, user, target, _) throws(FeedError) in try engine.unblock(user: user, target: target) }
 
-    static let mutes = CommandSpec(
-        "feed.mutes", arity: -2, flags: ["readonly"], categories: ["@read", "@feed"], firstKey: 1,
-        summary: "Lists whom a user mutes, in the order users first appeared; page with AFTER the last one.",
-        since: "0.3.0", group: "feed", complexity: "O(log M + N)", arguments: [user, count, after],
-        handler: userList { (engine, user, count, after) throws(FeedError) in try engine.mutes(of: user, count: count, after: after) })
+    static let mutes = userListSpec(
+        "feed.mutes", summary: "Lists whom a user mutes, in the order users first appeared; page with AFTER the last one.",
+        since: "0.3.0", complexity: "O(log M + N)"
+    ) { (engine, user, count, after) throws(FeedError) in try engine.mutes(of: user, count: count, after: after) }
 
-    static let blocks = CommandSpec(
-        "feed.blocks", arity: -2, flags: ["readonly"], categories: ["@read", "@feed"], firstKey: 1,
-        summary: "Lists whom a user blocks, in the order users first appeared; page with AFTER the last one.",
-        since: "0.3.0", group: "feed", complexity: "O(log B + N)", arguments: [user, count, after],
-        handler: userList { (engine, user, count, after) throws(FeedError) in try engine.blocks(of: user, count: count, after: after) })
+    static let blocks = userListSpec(
+        "feed.blocks", summary: "Lists whom a user blocks, in the order users first appeared; page with AFTER the last one.",
+        since: "0.3.0", complexity: "O(log B + N)"
+    ) { (engine, user, count, after) throws(FeedError) in try engine.blocks(of: user, count: count, after: after) }
 }

@@ -24,6 +24,20 @@ enum Attempt<Result: Sendable>: Sendable {
         }
     }
 
+    /// A journaled write (`ServerContext.journaledWrite`), after installing
+    /// what the store answered; `body` gets the engine and the time.
+    static func writing(
+        _ server: ServerContext, installing answer: FaultAnswers?, bytes: Int, grows: Bool,
+        _ body: (inout FeedEngine, Int64) throws(FeedError) -> Result
+    ) -> Attempt {
+        let now = WallClock.milliseconds()
+        return Attempt(
+            server.journaledWrite(bytes: bytes, grows: grows) { (engine) throws(FeedError) in
+                answer?.install(into: &engine, now: now)
+                return try body(&engine, now)
+            }, server: server)
+    }
+
     /// A read-only engine call, after installing what the store answered.
     static func reading(
         _ server: ServerContext, installing answer: FaultAnswers?, _ body: (inout FeedEngine) throws(FeedError) -> Result

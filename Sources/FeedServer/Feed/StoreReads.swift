@@ -20,24 +20,14 @@ extension CommandCall {
     ) {
         guard let store = self.fromMemory(state: &state, withMeta: withMeta, read) else { return }
         let feed = self.server.feed
-        let version = state.reply.version
-        let promise = self.eventLoop.makePromise(of: ByteBuffer.self)
-        promise.completeWithTask {
-            var collecting = RESPEntryWriter(reply: ReplyWriter(buffer: ByteBuffer(), version: version))
+        self.replyLater(state: &state) { reply in
+            var collecting = RESPEntryWriter(reply: ReplyWriter(buffer: ByteBuffer(), version: reply.version))
             collecting.collected = FeedEntryCollector()
             let continuation = feed.withEngine { read(&$0, &collecting) }
-            var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
-            do {
-                let completed = try await ServerContext.complete(
-                    collecting.collected!, continuation: continuation, positional: positional, store: store, feed: feed)
-                reply.entries(completed.entries, withMeta: withMeta)
-            } catch {
-                reply = ReplyWriter(buffer: ByteBuffer(), version: version)
-                reply.error(CommandError.storeUnavailable.message)
-            }
-            return reply.buffer
+            let completed = try await ServerContext.complete(
+                collecting.collected!, continuation: continuation, positional: positional, store: store, feed: feed)
+            reply.entries(completed.entries, withMeta: withMeta)
         }
-        state.deferred = .blocking(promise.futureResult)
     }
 
     /// Runs a read against memory into the reply. Nil when that answer
@@ -78,8 +68,8 @@ extension CommandCall {
             }) != nil
         else { return }
         let server = self.server
-        self.replyLater(state: &state, withMeta: withMeta) {
-            try await server.feedPage(user: user, count: count, before: before)
+        self.replyLater(state: &state) { reply in
+            reply.entries(try await server.feedPage(user: user, count: count, before: before), withMeta: withMeta)
         }
     }
 
@@ -93,22 +83,21 @@ extension CommandCall {
             return engine.readAfter(user: user, after: after, count: count, now: WallClock.milliseconds())
         }
         if let memory { return state.reply.entries(memory, withMeta: withMeta) }
-        self.replyLater(state: &state, withMeta: withMeta) {
-            try await server.walkDown(user: user, after: after, count: count)
+        self.replyLater(state: &state) { reply in
+            reply.entries(try await server.walkDown(user: user, after: after, count: count), withMeta: withMeta)
         }
     }
 
-    /// Sends the entries `body` finds when they are ready, in order; a
-    /// store error as Redis's TRYAGAIN.
-    private func replyLater(
-        state: inout ConnectionState, withMeta: Bool, _ body: @escaping @Sendable () async throws -> [FeedEntry]
-    ) {
+    /// Sends the reply `write` makes once the store has answered, in order
+    /// (the connection's later commands wait for it); a store error as
+    /// Redis's TRYAGAIN.
+    func replyLater(state: inout ConnectionState, _ write: @escaping @Sendable (inout ReplyWriter) async throws -> Void) {
         let version = state.reply.version
         let promise = self.eventLoop.makePromise(of: ByteBuffer.self)
         promise.completeWithTask {
             var reply = ReplyWriter(buffer: ByteBuffer(), version: version)
             do {
-                reply.entries(try await body(), withMeta: withMeta)
+                try await write(&reply)
             } catch {
                 reply = ReplyWriter(buffer: ByteBuffer(), version: version)
                 reply.error(CommandError.storeUnavailable.message)
