@@ -26,6 +26,9 @@ public struct FeedConfiguration: Sendable {
     /// among the next this-many entries below it in the feed (Mastodon's
     /// reblog falloff). 0 shows every repost.
     public var repostFalloff = 40
+    /// Most notification groups a user keeps (`--notifications-cap`); the
+    /// stalest goes first. 0 turns notifications off.
+    public var notificationsCap = 500
     /// The ranked feed's weights at start (the engine's `rankWeights` then
     /// follow CONFIG SET).
     public var ranking = RankWeights()

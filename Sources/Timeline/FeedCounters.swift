@@ -71,6 +71,9 @@ struct MemoryUsage: Sendable, Equatable {
     /// Authors in readers' affinity tables, and ids in ranked snapshots.
     var affinityEntries = 0
     var rankedEntries = 0
+    /// Notification groups, and the sources (actions) in them.
+    var notificationGroups = 0
+    var notificationSources = 0
 }
 
 /// Estimated bytes per item, for the running totals and for eviction's
@@ -98,6 +101,12 @@ enum MemoryCost {
     static let affinityEntry = 64
     /// A ranked snapshot's id and its five factors.
     static let rankedEntry = 48
+    /// A notification group: its dictionary entry in the feed, its actor
+    /// dictionary's header.
+    static let notificationGroup = 120
+    /// An action in a group: its 24-byte source, its actor's dictionary
+    /// entry and array header, at the load factor.
+    static let notificationSource = 72
 }
 
 /// The engine's size, for INFO's feed section and memory metrics.
@@ -140,6 +149,10 @@ public struct FeedSummary: Sendable, Equatable {
     public var rankedSnapshots = 0
     /// Affinity tables and ranked snapshots.
     public var rankingBytes = 0
+    /// Notification groups and the actions in them; notification feeds and their bytes.
+    public var notificationGroups = 0
+    public var notificationSources = 0
+    public var notificationBytes = 0
 
     public init() {}
 
@@ -147,5 +160,6 @@ public struct FeedSummary: Sendable, Equatable {
     public var totalBytes: Int {
         self.timelineBytes + self.recentPostBytes + self.followGraphBytes + self.postMetadataBytes + self.postBodyBytes
             + self.likeBytes + self.userBytes + self.socialBytes + self.rankingBytes
+            + self.notificationBytes
     }
 }

@@ -23,6 +23,7 @@ extension FeedEngine {
         if self.timelines[Int(follower)] != nil { self.backfill(follower, from: followee) }
         self.record(.followed(follower: follower, followee: followee))
         if hidingReposts { self.setRepostsHidden(follower: follower, followee: followee, hidden: true) }
+        self.notify(followee, .follow, object: 0, by: follower, source: 0, now: now)
         return true
     }
 
@@ -91,6 +92,7 @@ extension FeedEngine {
         }
         self.record(.unfollowed(follower: follower, followee: followee))
         self.setRepostsHidden(follower: follower, followee: followee, hidden: false)
+        self.unnotify(followee, .follow, object: 0, by: follower, source: 0)
         return true
     }
 

@@ -12,6 +12,7 @@ extension FeedEngine {
             self.changeLikers(of: id) { $0.insert(user) }
             self.posts[id]!.likes += 1
             self.noteInteraction(.like, by: user, with: self.posts[id]!.author, now: now)
+            self.notify(self.posts[id]!.author, .like, object: id, by: user, source: 0, now: now)
         }
         return Int(self.posts[id]!.likes)
     }
@@ -27,6 +28,7 @@ extension FeedEngine {
         self.record(.unliked(user: user, post: id))
         self.changeLikers(of: id) { $0.remove(user) }
         self.posts[id]!.likes -= 1
+        self.unnotify(self.posts[id]!.author, .like, object: id, by: user, source: 0)
         return Int(self.posts[id]!.likes)
     }
 

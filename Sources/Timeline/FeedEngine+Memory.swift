@@ -39,6 +39,11 @@ extension FeedEngine {
         summary.rankingBytes =
             usage.affinityEntries * MemoryCost.affinityEntry + usage.rankedEntries * MemoryCost.rankedEntry
             + self.rankedSnapshotOrder.count * 16
+        summary.notificationGroups = usage.notificationGroups
+        summary.notificationSources = usage.notificationSources
+        summary.notificationBytes =
+            usage.notificationGroups * MemoryCost.notificationGroup + usage.notificationSources * MemoryCost.notificationSource
+            + self.notificationFeeds.count * 64 + self.mentionedIn.count * 40
         return summary
     }
 

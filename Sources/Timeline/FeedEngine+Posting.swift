@@ -58,6 +58,7 @@ extension FeedEngine {
             if link.kind == .repost { self.counters.reposts += 1 } else { self.counters.replies += 1 }
             self.noteInteraction(link.kind == .repost ? .repost : .reply, by: author, with: link.author, now: now)
         }
+        self.notifyPublished(id, author: author, body: body, link: link, now: now)
 
         self.addToRecentPosts(id, author: author, pushed: !celebrity)
         if celebrity {
@@ -139,6 +140,7 @@ extension FeedEngine {
         // Journaled first: the count it takes back is stamped with this mutation.
         self.record(.postDeleted(post: id, author: record.author))
         self.removePost(id, record)
+        self.notifyDeleted(id, record)
         if self.hasStore {
             self.deleted.insert(id)
             self.deletedQueue.append((id, self.sequence, now))

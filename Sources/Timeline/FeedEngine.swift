@@ -141,6 +141,17 @@ public struct FeedEngine: Sendable {
     var rankedSnapshotOrder = Deque<(user: UInt32, generation: UInt64)>()
     var rankGeneration: UInt64 = 0
 
+    // Notifications (docs/adr/0014-notifications.md).
+    /// Per user with any: their notification groups.
+    var notificationFeeds: [UInt32: NotificationFeed] = [:]
+    /// Per post that mentions someone: the users with a mention group for it.
+    var mentionedIn: [UInt64: [UInt32]] = [:]
+    /// The last order given to a notification source or mark.
+    var notificationOrder: UInt64 = 0
+    /// Set by the server to be told which groups changed (`drainNotificationChanges`).
+    public var logsNotificationChanges = false
+    var notificationChanges: [(user: UInt32, group: NotificationKey, actor: UInt32)] = []
+
     /// Users with a non-zero `unpushedRecent`.
     var pulledAuthors: Set<UInt32> = []
     var celebrityCount = 0

@@ -17,6 +17,8 @@ public enum FeedError: Error, Sendable, Equatable {
     case invalidPageToken
     /// FEED.READ … RANKED PAGE with a token whose snapshot is gone (expired, replaced by a newer first page, or evicted).
     case pageTokenExpired
+    /// FEED.NOTIFICATIONS … BEFORE a group the user's feed does not show.
+    case noSuchNotificationGroup
     /// Not a refusal: the request needs something only the store has. The
     /// caller fetches it, installs it (`FeedEngine.install…`) and asks again.
     case notInMemory(StoreFault)
@@ -37,6 +39,7 @@ public enum FeedError: Error, Sendable, Equatable {
         case .followeeBlocked: return "cannot follow a user you have blocked (FEED.UNBLOCK first)"
         case .invalidPageToken: return "invalid page token"
         case .pageTokenExpired: return "page token expired; read the first page again"
+        case .noSuchNotificationGroup: return "no such notification group"
         case .notInMemory: return "the store must be asked first"
         }
     }

@@ -20,6 +20,15 @@ public enum FeedMutation: Sendable, Equatable {
     /// A reader's interest in an author, as it now stands; nil: forgotten
     /// (the reader's affinity table was full and this was the weakest).
     case affinity(user: UInt32, author: UInt32, counts: AffinityCounts?)
+    /// An action put an actor in (or took them out of) a notification group of `user`'s.
+    case notified(user: UInt32, group: NotificationKey, actor: UInt32, source: NotificationSource, added: Bool)
+    /// A notification group went: its last actor left, its post was
+    /// deleted, or the feed was full and it was the stalest.
+    case notificationGroupRemoved(user: UInt32, group: NotificationKey)
+    /// FEED.MARK SEEN: groups whose newest actor came before `order` are seen.
+    case notificationsSeen(user: UInt32, order: UInt64)
+    /// FEED.MARK READ: the group is read as of `order`.
+    case notificationRead(user: UInt32, group: NotificationKey, order: UInt64)
 }
 
 /// What a post points at: the post it replies to, or the post it reposts,

@@ -147,6 +147,11 @@ struct FeedServerCommand: AsyncParsableCommand {
     var repostFalloff: Int?
 
     @Option(
+        name: .customLong("notifications-cap"),
+        help: "Most notification groups a user keeps (the stalest goes first); 0 turns notifications off. (default: 500, env: FEED_NOTIFICATIONS_CAP)")
+    var notificationsCap: Int?
+
+    @Option(
         name: .customLong("inactive-after"),
         help: "Users who have not read for this long get no fan-out, e.g. 7d, 12h, 30s, 500ms. (default: 7d, env: FEED_INACTIVE_AFTER)")
     var inactiveAfter: String?
@@ -354,6 +359,12 @@ struct FeedServerCommand: AsyncParsableCommand {
             try settings.parse(self.repostFalloff, "FEED_REPOST_FALLOFF", "--repost-falloff", Int.init) ?? feed.repostFalloff
         guard (0...feed.maxReadCount).contains(feed.repostFalloff) else {
             throw ValidationError("--repost-falloff must be 0-\(feed.maxReadCount)")
+        }
+        feed.notificationsCap =
+            try settings.parse(self.notificationsCap, "FEED_NOTIFICATIONS_CAP", "--notifications-cap", Int.init)
+            ?? feed.notificationsCap
+        guard (0...1_000_000).contains(feed.notificationsCap) else {
+            throw ValidationError("--notifications-cap must be 0-1000000")
         }
         feed.inactiveAfterMilliseconds =
             try settings.parse(self.inactiveAfter, "FEED_INACTIVE_AFTER", "--inactive-after", DurationText.milliseconds)

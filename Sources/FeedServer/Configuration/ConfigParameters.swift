@@ -38,6 +38,7 @@ enum ConfigParameters {
         ("timeline-cap", { String($0.configuration.feed.timelineCap) }),
         ("celebrity-threshold", { String($0.configuration.feed.celebrityThreshold) }),
         ("repost-falloff", { String($0.configuration.feed.repostFalloff) }),
+        ("notifications-cap", { String($0.configuration.feed.notificationsCap) }),
         ("inactive-after", { DurationText.text($0.configuration.feed.inactiveAfterMilliseconds) }),
         ("post-cache-mb", { String($0.configuration.feed.postCacheBytes / (1024 * 1024)) }),
         ("warm-posts", { String($0.configuration.warmPostLimit) }),

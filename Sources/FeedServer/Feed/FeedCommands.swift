@@ -10,7 +10,7 @@ import Timeline
 enum FeedCommands {
     static let all: [CommandSpec] = [
         post, delete, follow, unfollow, read, posts, get, followers, following, stats, like, unlike, sync, token,
-        repost, unrepost, replies, mute, unmute, block, unblock, mutes, blocks,
+        repost, unrepost, replies, mute, unmute, block, unblock, mutes, blocks, notifications, mark,
     ]
 
     /// Runs `body`, replying with its error in Redis's form if it throws.
@@ -235,18 +235,23 @@ enum FeedCommands {
 
     static let stats = CommandSpec(
         "feed.stats", arity: 2, flags: ["readonly", "fast"], categories: ["@read", "@fast", "@feed"], firstKey: 1,
-        summary: "Returns followers, following, posts, timeline and celebrity for a user.", since: "0.1.0",
+        summary:
+            "Returns followers, following, posts, timeline and celebrity for a user, and how many notification groups are unseen and unread.",
+        since: "0.1.0",
         group: "feed", arguments: [user]
     ) { call, state in
         run(&state) { state throws(CommandError) in
             let user = try FeedArguments.user(call, 1)
             let server = call.server
             call.faulting(state: &state) { answer in
-                Attempt.reading(server, installing: answer) { (engine) throws(FeedError) in try engine.stats(of: user) }
+                Attempt.reading(server, installing: answer) { (engine) throws(FeedError) in
+                    (try engine.stats(of: user), engine.notificationCounts(of: user))
+                }
             } absent: { reply in
                 reply.error("ERR no such user")
-            } reply: { stats, reply in
-                reply.mapHeader(5)
+            } reply: { result, reply in
+                let (stats, notifications) = result
+                reply.mapHeader(7)
                 reply.bulk("followers")
                 reply.integer(stats.followers)
                 reply.bulk("following")
@@ -257,6 +262,10 @@ enum FeedCommands {
                 reply.integer(stats.timeline)
                 reply.bulk("celebrity")
                 reply.integer(stats.celebrity ? 1 : 0)
+                reply.bulk("unseen")
+                reply.integer(notifications.unseen)
+                reply.bulk("unread")
+                reply.integer(notifications.unread)
             }
         }
     }

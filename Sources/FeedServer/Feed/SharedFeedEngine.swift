@@ -10,7 +10,9 @@ final class SharedFeedEngine: Sendable {
     private let engine: Mutex<FeedEngine>
 
     init(configuration: FeedConfiguration) {
-        self.engine = Mutex(FeedEngine(configuration: configuration))
+        var engine = FeedEngine(configuration: configuration)
+        engine.logsNotificationChanges = true  // journaledWrite hands them to FeedEvents
+        self.engine = Mutex(engine)
     }
 
     /// Runs `body` with the engine, exclusively.
@@ -41,7 +43,11 @@ extension ServerContext {
     ) -> WriteOutcome<Result> {
         let journal = self.persistence?.journal
         let memory = self.memory
+        let events = self.feedEvents
+        defer { events.drain() }
         return self.feed.withEngine { engine -> WriteOutcome<Result> in
+            // Groups the write changed go to `notifications:<user>`, in engine order.
+            defer { events.notificationsChanged(engine.drainNotificationChanges()) }
             if let journal, !journal.hasRoom(for: bytes) { return .refused }
             if grows {
                 let journalBytes = journal?.backlog.bytes ?? 0

@@ -135,6 +135,8 @@ final class FeedMetrics: Sendable {
             self.counter("feed_ranked_pages_total", total: counters.rankedPages, in: &sampled)
             self.gauge("feed_ranked_snapshots", summary.rankedSnapshots, in: &sampled)
             self.gauge("feed_affinity_entries", summary.affinityEntries, in: &sampled)
+            self.gauge("feed_notification_groups", summary.notificationGroups, in: &sampled)
+            self.gauge("feed_notification_sources", summary.notificationSources, in: &sampled)
             self.gauge("feed_resident_timelines", summary.residentTimelines, in: &sampled)
             self.gauge("feed_timeline_entries", summary.timelineEntries, in: &sampled)
             self.gauge("feed_celebrities", summary.celebrities, in: &sampled)
@@ -145,6 +147,7 @@ final class FeedMetrics: Sendable {
                 ("follow_graph", summary.followGraphBytes), ("post_metadata", summary.postMetadataBytes),
                 ("post_bodies", summary.postBodyBytes), ("likes", summary.likeBytes), ("users", summary.userBytes),
                 ("social", summary.socialBytes), ("ranking", summary.rankingBytes),
+                ("notifications", summary.notificationBytes),
             ] {
                 self.gauge("feed_memory_bytes", labels: [("structure", structure)], bytes, in: &sampled)
             }
@@ -225,6 +228,8 @@ final class FeedMetrics: Sendable {
         "feed_ranked_pages_total": "Ranked pages read with a PAGE token.",
         "feed_ranked_snapshots": "Ranked snapshots kept for PAGE tokens.",
         "feed_affinity_entries": "Authors in readers' affinity tables (the ranked feed).",
+        "feed_notification_groups": "Notification groups in users' notification feeds.",
+        "feed_notification_sources": "Actions (likes, reposts, replies, follows, mentions) in notification groups.",
         "feed_mutes": "Mutes in force.",
         "feed_blocks": "Blocks in force.",
         "feed_reads_total": "Home-timeline reads (FEED.READ).",

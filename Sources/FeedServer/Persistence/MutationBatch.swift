@@ -36,6 +36,21 @@ struct MutationBatch: Equatable, Sendable {
     var deletedPosts: [Int64] = []
     /// Readers' affinity for authors as the batch leaves it; nil: forgotten.
     var affinities: [(user: UInt32, author: UInt32, counts: AffinityCounts?)] = []
+    /// Notification groups that went (their sources and read marks with
+    /// them), before the batch's own changes to sources and marks, which
+    /// are as the batch leaves them.
+    var notificationGroupsRemoved: [(user: UInt32, group: NotificationKey)] = []
+    var notificationSourcesRemoved: [NotificationRow] = []
+    var notificationSourcesAdded: [NotificationRow] = []
+    var notificationReads: [(user: UInt32, group: NotificationKey, order: UInt64)] = []
+    var notificationsSeen: [(user: UInt32, order: UInt64)] = []
+
+    struct NotificationRow: Equatable {
+        var user: UInt32
+        var group: NotificationKey
+        var actor: UInt32
+        var source: NotificationSource
+    }
 
     init(_ mutations: some Sequence<FeedMutation>) {
         var follows: [Pair: Bool] = [:]
@@ -50,6 +65,14 @@ struct MutationBatch: Equatable, Sendable {
         var blockOrder: [Pair] = []
         var affinities: [Pair: AffinityCounts?] = [:]
         var affinityOrder: [Pair] = []
+        var groupsRemoved: [GroupKey: Bool] = [:]
+        var groupOrder: [GroupKey] = []
+        var sources: [SourceKey: (row: NotificationRow, added: Bool)] = [:]
+        var sourceOrder: [SourceKey] = []
+        var reads: [GroupKey: UInt64] = [:]
+        var readOrder: [GroupKey] = []
+        var seen: [UInt32: UInt64] = [:]
+        var seenOrder: [UInt32] = []
         func last(_ pair: Pair, _ value: Bool, in states: inout [Pair: Bool], order: inout [Pair]) {
             if states.updateValue(value, forKey: pair) == nil { order.append(pair) }
         }
@@ -75,6 +98,22 @@ struct MutationBatch: Equatable, Sendable {
                 if affinities.updateValue(counts, forKey: Pair(follower: user, followee: author)) == nil {
                     affinityOrder.append(Pair(follower: user, followee: author))
                 }
+            case .notified(let user, let group, let actor, let source, let added):
+                let key = SourceKey(group: GroupKey(user: user, group: group), actor: actor, source: source.id)
+                if sources.updateValue((NotificationRow(user: user, group: group, actor: actor, source: source), added), forKey: key) == nil {
+                    sourceOrder.append(key)
+                }
+            case .notificationGroupRemoved(let user, let group):
+                // What the batch did to the group before it went goes with it.
+                let key = GroupKey(user: user, group: group)
+                if groupsRemoved.updateValue(true, forKey: key) == nil { groupOrder.append(key) }
+                sourceOrder.removeAll { $0.group == key && sources.removeValue(forKey: $0) != nil }
+                reads[key] = nil
+            case .notificationRead(let user, let group, let order):
+                let key = GroupKey(user: user, group: group)
+                if reads.updateValue(order, forKey: key) == nil { readOrder.append(key) }
+            case .notificationsSeen(let user, let order):
+                if seen.updateValue(order, forKey: user) == nil { seenOrder.append(user) }
             case .postDeleted(let post, _):
                 self.deletedPosts.append(Int64(bitPattern: post))
             case .followed(let follower, let followee), .unfollowed(let follower, let followee):
@@ -101,6 +140,13 @@ struct MutationBatch: Equatable, Sendable {
             }
         }
         for pair in affinityOrder { self.affinities.append((pair.follower, pair.followee, affinities[pair]!)) }
+        self.notificationGroupsRemoved = groupOrder.map { ($0.user, $0.group) }
+        for key in sourceOrder {
+            let (row, added) = sources[key]!
+            if added { self.notificationSourcesAdded.append(row) } else { self.notificationSourcesRemoved.append(row) }
+        }
+        self.notificationReads = readOrder.compactMap { key in reads[key].map { (key.user, key.group, $0) } }
+        self.notificationsSeen = seenOrder.map { ($0, seen[$0]!) }
         for key in likeOrder {
             let row = (Int64(bitPattern: key.post), key.user)
             if likes[key]! { self.likesAdded.append(row) } else { self.likesRemoved.append(row) }
@@ -129,6 +175,13 @@ struct MutationBatch: Equatable, Sendable {
             users.insert(row.author)
         }
         for user in self.newUsers { users.insert(user.number) }
+        for row in self.notificationSourcesAdded + self.notificationSourcesRemoved {
+            users.insert(row.user)
+            users.insert(row.actor)
+        }
+        for row in self.notificationGroupsRemoved { users.insert(row.user) }
+        for row in self.notificationReads { users.insert(row.user) }
+        for row in self.notificationsSeen { users.insert(row.user) }
         return users
     }
 
@@ -138,6 +191,17 @@ struct MutationBatch: Equatable, Sendable {
     private struct Pair: Hashable {
         let follower: UInt32
         let followee: UInt32
+    }
+
+    private struct GroupKey: Hashable {
+        let user: UInt32
+        let group: NotificationKey
+    }
+
+    private struct SourceKey: Hashable {
+        let group: GroupKey
+        let actor: UInt32
+        let source: UInt64
     }
 
     private struct LikeKey: Hashable {
@@ -160,6 +224,11 @@ struct MutationBatch: Equatable, Sendable {
                 == rhs.repostSettings.map { [$0.follower, $0.followee, $0.hidden ? 1 : 0] }
             && [lhs.mutesAdded, lhs.mutesRemoved, lhs.blocksAdded, lhs.blocksRemoved].map { $0.map { [$0.user, $0.target] } }
                 == [rhs.mutesAdded, rhs.mutesRemoved, rhs.blocksAdded, rhs.blocksRemoved].map { $0.map { [$0.user, $0.target] } }
+            && lhs.notificationSourcesAdded == rhs.notificationSourcesAdded
+            && lhs.notificationSourcesRemoved == rhs.notificationSourcesRemoved
+            && lhs.notificationGroupsRemoved.map { "\($0.user) \($0.group)" } == rhs.notificationGroupsRemoved.map { "\($0.user) \($0.group)" }
+            && lhs.notificationReads.map { "\($0.user) \($0.group) \($0.order)" } == rhs.notificationReads.map { "\($0.user) \($0.group) \($0.order)" }
+            && lhs.notificationsSeen.map { [UInt64($0.user), $0.order] } == rhs.notificationsSeen.map { [UInt64($0.user), $0.order] }
     }
 }
 

@@ -2,6 +2,7 @@ import Logging
 import NIOPosix
 import PostgresNIO
 import Synchronization
+import Timeline
 
 /// The writer's own connection to PostgreSQL, apart from the pool that
 /// serves reads, so that a batch that gets no answer in time can be cut off
@@ -280,6 +281,7 @@ enum PostgresBatchWriter {
                 SET likes = EXCLUDED.likes, replies = EXCLUDED.replies, reposts = EXCLUDED.reposts, at_ms = EXCLUDED.at_ms
                 """, logger: logger)
         }
+        try await Self.notificationStatements(batch, id: id, on: connection, logger: logger)
         if !batch.deletedPosts.isEmpty {
             // A post's reposts go with it (memory dropped those it held).
             try await connection.query(
@@ -288,6 +290,65 @@ enum PostgresBatchWriter {
                 WHERE (id = ANY(\(batch.deletedPosts)::int8[])
                        OR (link_id = ANY(\(batch.deletedPosts)::int8[]) AND kind = 2))
                   AND deleted_at IS NULL
+                """, logger: logger)
+        }
+    }
+
+    /// Notification groups that went, then sources as the batch leaves them, then marks.
+    private static func notificationStatements(
+        _ batch: MutationBatch, id: (UInt32) -> Int64, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let gone = batch.notificationGroupsRemoved
+        if !gone.isEmpty {
+            for table in ["notifications", "notification_reads"] {
+                try await connection.query(
+                    """
+                    DELETE FROM \(unescaped: table) WHERE (user_id, verb, object, day) IN (
+                        SELECT * FROM UNNEST(\(gone.map { id($0.user) })::int8[], \(gone.map { Int16($0.group.verb.rawValue) })::int2[],
+                                             \(gone.map { Int64(bitPattern: $0.group.object) })::int8[], \(gone.map { $0.group.day })::int4[]))
+                    """, logger: logger)
+            }
+        }
+        let removed = batch.notificationSourcesRemoved
+        if !removed.isEmpty {
+            try await connection.query(
+                """
+                DELETE FROM notifications WHERE (user_id, verb, object, day, actor_id, source) IN (
+                    SELECT * FROM UNNEST(\(removed.map { id($0.user) })::int8[], \(removed.map { Int16($0.group.verb.rawValue) })::int2[],
+                                         \(removed.map { Int64(bitPattern: $0.group.object) })::int8[], \(removed.map { $0.group.day })::int4[],
+                                         \(removed.map { id($0.actor) })::int8[], \(removed.map { Int64(bitPattern: $0.source.id) })::int8[]))
+                """, logger: logger)
+        }
+        let added = batch.notificationSourcesAdded
+        if !added.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO notifications (user_id, verb, object, day, actor_id, source, at_ms, ord)
+                SELECT * FROM UNNEST(\(added.map { id($0.user) })::int8[], \(added.map { Int16($0.group.verb.rawValue) })::int2[],
+                                     \(added.map { Int64(bitPattern: $0.group.object) })::int8[], \(added.map { $0.group.day })::int4[],
+                                     \(added.map { id($0.actor) })::int8[], \(added.map { Int64(bitPattern: $0.source.id) })::int8[],
+                                     \(added.map(\.source.at))::int8[], \(added.map { Int64(bitPattern: $0.source.order) })::int8[])
+                ON CONFLICT (user_id, verb, object, day, actor_id, source) DO UPDATE SET at_ms = EXCLUDED.at_ms, ord = EXCLUDED.ord
+                """, logger: logger)
+        }
+        let reads = batch.notificationReads
+        if !reads.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO notification_reads (user_id, verb, object, day, ord)
+                SELECT * FROM UNNEST(\(reads.map { id($0.user) })::int8[], \(reads.map { Int16($0.group.verb.rawValue) })::int2[],
+                                     \(reads.map { Int64(bitPattern: $0.group.object) })::int8[], \(reads.map { $0.group.day })::int4[],
+                                     \(reads.map { Int64(bitPattern: $0.order) })::int8[])
+                ON CONFLICT (user_id, verb, object, day) DO UPDATE SET ord = EXCLUDED.ord
+                """, logger: logger)
+        }
+        let seen = batch.notificationsSeen
+        if !seen.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO notification_seen (user_id, ord)
+                SELECT * FROM UNNEST(\(seen.map { id($0.user) })::int8[], \(seen.map { Int64(bitPattern: $0.order) })::int8[])
+                ON CONFLICT (user_id) DO UPDATE SET ord = EXCLUDED.ord
                 """, logger: logger)
         }
     }

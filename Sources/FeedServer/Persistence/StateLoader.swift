@@ -107,6 +107,7 @@ enum StateLoader {
             if affinities.count == chunk { applyAffinities() }
         }
         applyAffinities()
+        try await Self.loadNotifications(into: feed, client: client, numbers: numbers, logger: logger)
         summary.duration = clock.now - started
         logger.notice(
             "Loaded state from PostgreSQL",
@@ -115,6 +116,48 @@ enum StateLoader {
                 "seconds": "\(summary.duration)",
             ])
         return summary
+    }
+
+    /// Notification feeds: their sources (capped per user by the server as
+    /// it wrote them), then read and seen marks.
+    private static func loadNotifications(
+        into feed: SharedFeedEngine, client: PostgresClient, numbers: StoreIDMap, logger: Logger
+    ) async throws {
+        var rows: [(UInt32, NotificationKey, UInt32, NotificationSource)] = []
+        func apply() {
+            let restored = rows
+            feed.withEngine { engine in
+                for (user, key, actor, source) in restored { engine.restoreNotification(user: user, group: key, actor: actor, source: source) }
+            }
+            rows.removeAll(keepingCapacity: true)
+        }
+        for try await (user, verb, object, day, actor, source, at, order) in try await client.query(
+            "SELECT user_id, verb, object, day, actor_id, source, at_ms, ord FROM notifications", logger: logger
+        ).decode((Int64, Int16, Int64, Int32, Int64, Int64, Int64, Int64).self) {
+            guard let u = numbers[user], let a = numbers[actor], let verb = NotificationVerb(rawValue: UInt8(clamping: verb)) else { continue }
+            let key = NotificationKey(verb: verb, object: UInt64(bitPattern: object), day: day)
+            rows.append((u, key, a, NotificationSource(id: UInt64(bitPattern: source), at: at, order: UInt64(bitPattern: order))))
+            if rows.count == 10_000 { apply() }
+        }
+        apply()
+        var reads: [(UInt32, NotificationKey, UInt64)] = []
+        for try await (user, verb, object, day, order) in try await client.query(
+            "SELECT user_id, verb, object, day, ord FROM notification_reads", logger: logger
+        ).decode((Int64, Int16, Int64, Int32, Int64).self) {
+            guard let u = numbers[user], let verb = NotificationVerb(rawValue: UInt8(clamping: verb)) else { continue }
+            reads.append((u, NotificationKey(verb: verb, object: UInt64(bitPattern: object), day: day), UInt64(bitPattern: order)))
+        }
+        var seen: [(UInt32, UInt64)] = []
+        for try await (user, order) in try await client.query("SELECT user_id, ord FROM notification_seen", logger: logger)
+            .decode((Int64, Int64).self)
+        {
+            if let u = numbers[user] { seen.append((u, UInt64(bitPattern: order))) }
+        }
+        let (restoredReads, restoredSeen) = (reads, seen)
+        feed.withEngine { engine in
+            for (user, key, order) in restoredReads { engine.restoreNotificationRead(user: user, group: key, order: order) }
+            for (user, order) in restoredSeen { engine.restoreNotificationsSeen(user: user, order: order) }
+        }
     }
 
     /// Who follows whom, by store ids, one row per follower.

@@ -17,6 +17,8 @@ final class FeedEvents: Sendable {
     enum Event: Sendable {
         case post(id: UInt64, author: String, body: String, recipients: [String])
         case delete(id: UInt64, author: String, recipients: [String])
+        /// A notification group changed (nil: gone, or nothing left to show).
+        case notification(user: String, id: String, view: NotificationGroupView?)
     }
 
     private struct Outbox {
@@ -78,6 +80,14 @@ final class FeedEvents: Sendable {
         self.outbox.withLock { $0.events.append(.delete(id: id, author: author, recipients: recipients)) }
     }
 
+    /// Queues the notification groups a write changed; under the engine lock.
+    func notificationsChanged(_ changes: [(user: String, id: String, view: NotificationGroupView?)]) {
+        guard !changes.isEmpty, self.isListenedTo else { return }
+        self.outbox.withLock { outbox in
+            for change in changes { outbox.events.append(.notification(user: change.user, id: change.id, view: change.view)) }
+        }
+    }
+
     /// Publishes what is queued, in order; after the engine lock is released.
     func drain() {
         while true {
@@ -111,6 +121,11 @@ final class FeedEvents: Sendable {
                 self.publishToStreams(user: user, frame: &frame, postID: nil) { EventStreamFrame.event(payload: payload) }
             }
             if self.pubsub.mayListenToPosts { self.pubsub.publish(channel: "posts:" + author, payload: payload) }
+        case .notification(let user, let id, let view):
+            let payload = Self.notificationPayload(id: id, view: view)
+            self.pubsub.publish(channel: "notifications:" + user, payload: payload)
+            var frame: ByteBuffer?
+            self.publishToStreams(user: user, frame: &frame, postID: nil) { EventStreamFrame.event(payload: payload) }
         }
     }
 
@@ -136,6 +151,31 @@ final class FeedEvents: Sendable {
         buffer.writeStaticString(#","body":"#)
         JSONText.writeString(body, into: &buffer)
         buffer.writeStaticString("}")
+        return buffer
+    }
+
+    /// `{"event":"notification","id":"like:…:…","verb":"like","object":"…","actors":[…],"actor_count":n,
+    /// "updated_ms":…,"seen":false,"read":false}`; a group that went has
+    /// `"actor_count":0` and no actors. Object ids are strings, as post ids are (ADR 0010).
+    static func notificationPayload(id: String, view: NotificationGroupView?) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeStaticString(#"{"event":"notification","id":"#)
+        JSONText.writeString(id, into: &buffer)
+        guard let view else {
+            buffer.writeStaticString(#","actors":[],"actor_count":0}"#)
+            return buffer
+        }
+        buffer.writeStaticString(#","verb":""#)
+        buffer.writeString(view.key.verb.name)
+        buffer.writeStaticString(#"","object":"#)
+        if view.key.verb == .follow { buffer.writeStaticString("null") } else { buffer.writeString("\"\(view.key.object)\"") }
+        buffer.writeStaticString(#","actors":["#)
+        for (index, actor) in view.actors.enumerated() {
+            if index > 0 { buffer.writeStaticString(",") }
+            JSONText.writeString(actor, into: &buffer)
+        }
+        buffer.writeString("],\"actor_count\":\(view.actorCount),\"updated_ms\":\(view.updatedMilliseconds)")
+        buffer.writeString(",\"seen\":\(view.seen),\"read\":\(view.read)}")
         return buffer
     }
 

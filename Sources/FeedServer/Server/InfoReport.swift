@@ -283,6 +283,8 @@ struct InfoReport {
             ("ranked_pages", String(counters.rankedPages)),
             ("ranked_snapshots", String(summary.rankedSnapshots)),
             ("affinity_entries", String(summary.affinityEntries)),
+            ("notification_groups", String(summary.notificationGroups)),
+            ("notification_sources", String(summary.notificationSources)),
             ("feed_reads", String(counters.reads)),
             ("fanout_deliveries", String(counters.fanoutDeliveries)),
             ("fanouts_skipped_celebrity", String(counters.fanoutsSkippedForCelebrity)),
@@ -301,6 +303,7 @@ struct InfoReport {
             ("used_memory_users", String(summary.userBytes)),
             ("used_memory_social", String(summary.socialBytes)),
             ("used_memory_ranking", String(summary.rankingBytes)),
+            ("used_memory_notifications", String(summary.notificationBytes)),
         ]
     }
 
