@@ -133,8 +133,8 @@ struct NotificationGroup: Sendable {
 
 /// `@name` mentions in a post body: an `@` at the start or after a
 /// character that cannot be in a name, then the name — letters, digits,
-/// `_`, `-` and `.` (ASCII), without a trailing `.` or `-`. Each name once,
-/// in order of first appearance.
+/// `_`, `-`, `.` and `:` (ASCII, so `@user:42` works), without a trailing
+/// `.`, `-` or `:`. Each name once, in order of first appearance.
 public enum Mentions {
     public static func names(in body: String) -> [String] {
         var names: [String] = []
@@ -146,7 +146,9 @@ public enum Mentions {
             var end = index + 1
             while end < bytes.count && isNameByte(bytes[end]) { end += 1 }
             var last = end
-            while last > index + 1 && (bytes[last - 1] == UInt8(ascii: ".") || bytes[last - 1] == UInt8(ascii: "-")) { last -= 1 }
+            while last > index + 1 && [UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: ":")].contains(bytes[last - 1]) {
+                last -= 1
+            }
             guard last > index + 1 else { continue }
             let name = String(decoding: bytes[(index + 1)..<last], as: UTF8.self)
             if !names.contains(name) { names.append(name) }
@@ -159,7 +161,7 @@ public enum Mentions {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             true
-        case UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."): true
+        case UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: ":"): true
         default: false
         }
     }

@@ -31,6 +31,8 @@ struct ReferenceFeeds {
     /// same author pushed down, entries whose affinity interactions raised,
     /// and authors forgotten by a full table.
     var rankedSeen = (entries: 0, diversified: 0, interacted: 0, forgotten: 0)
+    /// When each action happened, and the marks (ReferenceNotifications.swift).
+    var notifications = ReferenceNotifications()
 
     init(falloff: Int = 40) { self.falloff = falloff }
 
@@ -252,6 +254,7 @@ enum SocialStep {
                 model.posts[id] = .init(
                     author: user, body: model.posts[original]!.body, kind: .repost, link: original,
                     linkAuthor: model.posts[original]!.author)
+                model.posted(id, at: now) { _ in false }
             }
         case 26..<40:
             let target = Bool.random(using: &rng) ? model.posts.keys.randomElement(using: &rng) : model.reposts(of: model.posts.keys.randomElement(using: &rng) ?? 0).first
@@ -267,7 +270,7 @@ enum SocialStep {
             if let existing { model.posts.removeValue(forKey: existing) }
         case 40..<62:
             let target = model.posts.keys.randomElement(using: &rng) ?? 1
-            let body = "reply \(step) by \(user)"
+            let body = "reply \(step) by \(user)" + (Bool.random(using: &rng) ? " cc @\(other)" : "")
             let result = outcome { (engine) throws(FeedError) in try engine.post(author: user, body: body, replyTo: target, now: now) }
             guard let post = model.posts[target] else {
                 #expect(result == .failure(.noSuchPost), "\(context) reply to a missing post")
@@ -280,6 +283,7 @@ enum SocialStep {
             let repliedTo = post.kind == .repost ? post.link : target
             model.interact(.reply, reader: user, author: model.posts[repliedTo]!.author, at: now)
             model.posts[id] = .init(author: user, body: body, kind: .reply, link: repliedTo, linkAuthor: model.posts[repliedTo]!.author)
+            model.posted(id, at: now) { name in (try? feed.faulting { engine in engine.number(of: name) }) != nil }
         case 62..<72:
             guard user != other else { return }
             let hiding = Bool.random(using: &rng)
@@ -292,6 +296,7 @@ enum SocialStep {
                 #expect(result == .failure(.followeeBlocked), "\(context) follow a blocked user")
             } else {
                 #expect(result == .success(!model.follows(user, other)), "\(context) follow NOREPOSTS \(hiding)")
+                if !model.follows(user, other) { model.followed(user, other, at: now) }
                 model.follows.insert([user, other])
                 if hiding { model.hiddenReposts.insert([user, other]) } else { model.hiddenReposts.remove([user, other]) }
             }
@@ -404,11 +409,13 @@ extension DirectFeed {
         configuration.ranking.halfLifeMilliseconds = 3000
         configuration.ranking.affinityHalfLifeMilliseconds = 8000
         configuration.ranking.affinityAuthors = 4
+        configuration.notificationsCap = 100_000  // the reference keeps every group
         var engine = FeedEngine(configuration: configuration)
         var model = ReferenceFeeds(falloff: configuration.repostFalloff)
         model.weights = configuration.ranking
         let users = (0..<12).map { "user:\($0)" }
-        var now: Int64 = 1_795_000_000_000
+        // A minute before midnight UTC: notification groups split by day.
+        var now: Int64 = 1_795_046_400_000 - 60_000
         var crossedUp = 0
         var crossedDown = 0
 
@@ -417,10 +424,15 @@ extension DirectFeed {
             now += Int64.random(in: 0...3, using: &rng) == 0 ? 250 : Int64.random(in: 1...20, using: &rng)
             let user = users.randomElement(using: &rng)!
             let other = users.randomElement(using: &rng)!
-            if Int.random(in: 0..<10, using: &rng) < 3 {
+            let kind = Int.random(in: 0..<10, using: &rng)
+            if kind < 5 {
                 let direct = DirectFeed(engine)
                 direct.now = now
-                try SocialStep.run(direct, model: &model, user: user, other: other, step: step, rng: &rng, context: "step \(step)")
+                if kind < 3 {
+                    try SocialStep.run(direct, model: &model, user: user, other: other, step: step, rng: &rng, context: "step \(step)")
+                } else {
+                    try NotificationStep.run(direct, model: &model, user: user, other: other, rng: &rng, context: "step \(step)")
+                }
                 engine = direct.engine
                 continue
             }
@@ -434,6 +446,7 @@ extension DirectFeed {
                     continue
                 }
                 #expect(changed == !model.follows(user, other), "step \(step)")
+                if changed { model.followed(user, other, at: now) }
                 model.follows.insert([user, other])
                 model.hiddenReposts.remove([user, other])
                 if try !wasCelebrity && engine.stats(of: other).celebrity { crossedUp += 1 }
@@ -446,9 +459,10 @@ extension DirectFeed {
                 model.hiddenReposts.remove([user, other])
                 if try wasCelebrity && !engine.stats(of: other).celebrity { crossedDown += 1 }
             case 40..<70:
-                let body = "post \(step) by \(user)"
+                let body = "post \(step) by \(user)" + (Bool.random(using: &rng) ? " @\(other): hi @nobody." : "")
                 let id = try engine.post(author: user, body: body, now: now)
                 model.posts[id] = .init(author: user, body: body)
+                model.posted(id, at: now) { engine.number(of: $0) != nil }
             case 70..<78:
                 let mine = model.posts.filter { $0.value.author == user }.keys.sorted()
                 let victim = Bool.random(using: &rng) ? mine.randomElement(using: &rng) : model.posts.keys.randomElement(using: &rng)
@@ -491,6 +505,14 @@ extension DirectFeed {
         // And the ranked feed: diversity and affinity at work, full affinity tables.
         let seen = model.rankedSeen
         #expect(seen.entries > 500 && seen.diversified > 50 && seen.interacted > 20 && seen.forgotten > 0, "ranked \(seen)")
+        Self.expectNotificationsTested(model.notifications.seen)
+    }
+
+    /// The notification checks saw groups of several actors, hidden groups and marks.
+    static func expectNotificationsTested(_ seen: (groups: Int, grouped: Int, hidden: Int, marked: Int, splitByDay: Int)) {
+        #expect(
+            seen.groups > 300 && seen.grouped > 30 && seen.hidden > 0 && seen.marked > 20 && seen.splitByDay > 0,
+            "notifications \(seen)")
     }
 
     /// The same rules with memory as a cache: a store behind the engine, a
@@ -514,8 +536,10 @@ extension DirectFeed {
             $0.ranking.halfLifeMilliseconds = 3000
             $0.ranking.affinityHalfLifeMilliseconds = 8000
             $0.ranking.affinityAuthors = 3
+            $0.notificationsCap = 100_000
         }
         feed.evictBetweenTries = true
+        feed.now = 1_795_046_400_000 - 90_000  // crosses midnight UTC
         var model = ReferenceFeeds(falloff: falloff)
         model.weights = feed.configuration.ranking
         let users = (0..<12).map { "user:\($0)" }
@@ -529,9 +553,11 @@ extension DirectFeed {
             let user = users.randomElement(using: &rng)!
             let other = users.randomElement(using: &rng)!
             let context = "seed \(seed) step \(step)"
-            let social = Int.random(in: 0..<10, using: &rng) < 3
-            if social {
+            let kind = Int.random(in: 0..<10, using: &rng)
+            if kind < 3 {
                 try SocialStep.run(feed, model: &model, user: user, other: other, step: step, rng: &rng, context: context)
+            } else if kind < 5 {
+                try NotificationStep.run(feed, model: &model, user: user, other: other, rng: &rng, context: context)
             } else {
             switch Int.random(in: 0..<100, using: &rng) {
             case 0..<14:
@@ -545,6 +571,7 @@ extension DirectFeed {
                     continue
                 }
                 #expect(changed == !model.follows(user, other), "\(context)")
+                if changed { model.followed(user, other, at: feed.now) }
                 model.follows.insert([user, other])
                 model.hiddenReposts.remove([user, other])
                 if try !wasCelebrity && feed.faulting({ (engine) throws(FeedError) in try engine.stats(of: other).celebrity }) {
@@ -561,9 +588,10 @@ extension DirectFeed {
                     crossedDown += 1
                 }
             case 26..<52:
-                let body = "post \(step) by \(user)"
+                let body = "post \(step) by \(user)" + (Bool.random(using: &rng) ? " @\(other)" : "")
                 let id = try feed.faulting { (engine) throws(FeedError) in try engine.post(author: user, body: body, now: feed.now) }
                 model.posts[id] = .init(author: user, body: body)
+                model.posted(id, at: feed.now) { feed.engine.number(of: $0) != nil }
             case 52..<58:
                 let mine = model.posts.filter { $0.value.author == user }.keys.sorted()
                 let victim = Bool.random(using: &rng) ? mine.randomElement(using: &rng) : model.posts.keys.randomElement(using: &rng)
@@ -575,10 +603,7 @@ extension DirectFeed {
                 guard let given = model.posts.keys.randomElement(using: &rng) else { continue }
                 let likes = try feed.faulting { (engine) throws(FeedError) in try engine.like(user: user, post: given, now: feed.now) }
                 let target = model.posts[given]!.kind == .repost ? model.posts[given]!.link : given  // a repost's like is its original's
-                if model.likes[target]?.contains(user) != true {
-                    model.interact(.like, reader: user, author: model.posts[target]!.author, at: feed.now)
-                }
-                model.likes[target, default: []].insert(user)
+                model.like(user, given, at: feed.now)
                 #expect(likes == model.likes[target]!.count, "\(context) like")
             case 66..<70:
                 guard let given = model.posts.keys.randomElement(using: &rng) else { continue }
@@ -654,5 +679,6 @@ extension DirectFeed {
         #expect(restarts > 0)
         let seen = model.rankedSeen
         #expect(seen.entries > 200 && seen.diversified > 20 && seen.interacted > 20 && seen.forgotten > 0, "ranked \(seen)")
+        Self.expectNotificationsTested(model.notifications.seen)
     }
 }

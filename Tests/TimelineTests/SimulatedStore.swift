@@ -25,6 +25,21 @@ struct SimulatedStore {
     var blocks: Set<[String]> = []
     /// Readers' affinity for authors, by [reader, author].
     var affinity: [[String]: AffinityCounts] = [:]
+    /// Notification rows as the tables of migration 0005 hold them.
+    var notifications: [NotificationRowKey: NotificationSource] = [:]
+    var notificationReads: [NotificationGroupKey: UInt64] = [:]
+    var notificationSeen: [String: UInt64] = [:]
+
+    struct NotificationGroupKey: Hashable {
+        var user: String
+        var group: NotificationKey
+    }
+
+    struct NotificationRowKey: Hashable {
+        var group: NotificationGroupKey
+        var actor: String
+        var source: UInt64
+    }
     /// Users in the order the store first had them.
     var users: [String] = []
     var generation = 0
@@ -60,6 +75,18 @@ struct SimulatedStore {
         case .affinity(let user, let author, let counts):
             let key = [self.names[user]!, self.names[author]!]
             if let counts { self.affinity[key] = counts } else { self.affinity.removeValue(forKey: key) }
+        case .notified(let user, let group, let actor, let source, let added):
+            let key = NotificationRowKey(
+                group: NotificationGroupKey(user: self.names[user]!, group: group), actor: self.names[actor]!, source: source.id)
+            self.notifications[key] = added ? source : nil
+        case .notificationGroupRemoved(let user, let group):
+            let key = NotificationGroupKey(user: self.names[user]!, group: group)
+            self.notifications = self.notifications.filter { $0.key.group != key }
+            self.notificationReads[key] = nil
+        case .notificationRead(let user, let group, let order):
+            self.notificationReads[NotificationGroupKey(user: self.names[user]!, group: group)] = order
+        case .notificationsSeen(let user, let order):
+            self.notificationSeen[self.names[user]!] = order
         case .liked(let user, let post):
             self.posts[post]?.likers.insert(self.names[user]!)
         case .unliked(let user, let post):
@@ -190,6 +217,17 @@ final class StoreBackedFeed {
         for (pair, counts) in self.store.affinity {
             let (user, author) = numbers(pair)
             self.engine.restoreAffinity(user: user, author: author, counts: counts)
+        }
+        for (row, source) in self.store.notifications {
+            self.engine.restoreNotification(
+                user: self.engine.number(of: row.group.user)!, group: row.group.group, actor: self.engine.number(of: row.actor)!,
+                source: source)
+        }
+        for (key, order) in self.store.notificationReads {
+            self.engine.restoreNotificationRead(user: self.engine.number(of: key.user)!, group: key.group, order: order)
+        }
+        for (user, order) in self.store.notificationSeen {
+            self.engine.restoreNotificationsSeen(user: self.engine.number(of: user)!, order: order)
         }
         // Users the engine numbered differently: mutations name them by the new numbers.
         self.store.names = Dictionary(uniqueKeysWithValues: self.store.users.map { (self.engine.number(of: $0)!, $0) })
