@@ -40,6 +40,33 @@ import Timeline
         #expect(batch.postCreatedMilliseconds == [1_795_000_000_000])
         #expect(batch.deletedPosts == [Int64(id)])
     }
+
+    /// A group that goes takes what the batch did to it before; what comes
+    /// after (a new actor, a read mark) survives it; sources and marks keep
+    /// their last state.
+    @Test func notificationsKeepTheirLastStateAndAGroupThatWentTakesItsEarlierRows() {
+        let like = NotificationKey(verb: .like, object: 10, day: 20000)
+        let follow = NotificationKey(verb: .follow, object: 0, day: 20000)
+        func source(_ order: UInt64) -> NotificationSource { NotificationSource(id: 0, at: 1000 + Int64(order), order: order) }
+        let batch = MutationBatch([
+            .notified(user: 1, group: like, actor: 2, source: source(1), added: true),
+            .notificationRead(user: 1, group: like, order: 2),
+            .notificationGroupRemoved(user: 1, group: like),  // takes the two above
+            .notified(user: 1, group: like, actor: 3, source: source(3), added: true),
+            .notified(user: 1, group: follow, actor: 4, source: source(4), added: true),
+            .notified(user: 1, group: follow, actor: 4, source: source(4), added: false),
+            .notified(user: 1, group: follow, actor: 4, source: source(5), added: true),  // unfollow, follow again
+            .notified(user: 1, group: follow, actor: 5, source: source(6), added: false),
+            .notificationsSeen(user: 1, order: 7), .notificationsSeen(user: 1, order: 8),
+            .notificationRead(user: 1, group: like, order: 9),
+        ])
+        #expect(batch.notificationGroupsRemoved.map { "\($0.user) \($0.group)" } == ["1 like:10:20000"])
+        #expect(batch.notificationSourcesAdded.map { "\($0.actor) \($0.group) \($0.source.order)" } == ["3 like:10:20000 3", "4 follow:0:20000 5"])
+        #expect(batch.notificationSourcesRemoved.map { "\($0.actor) \($0.group)" } == ["5 follow:0:20000"])
+        #expect(batch.notificationReads.map { "\($0.group) \($0.order)" } == ["like:10:20000 9"])
+        #expect(batch.notificationsSeen.map { [UInt64($0.user), $0.order] } == [[1, 8]])
+        #expect(batch.users == [1, 3, 4, 5])
+    }
 }
 
 @Suite struct JournalTests {

@@ -108,7 +108,7 @@ struct MutationBatch: Equatable, Sendable {
                 let key = GroupKey(user: user, group: group)
                 if groupsRemoved.updateValue(true, forKey: key) == nil { groupOrder.append(key) }
                 sourceOrder.removeAll { $0.group == key && sources.removeValue(forKey: $0) != nil }
-                reads[key] = nil
+                if reads.removeValue(forKey: key) != nil { readOrder.removeAll { $0 == key } }
             case .notificationRead(let user, let group, let order):
                 let key = GroupKey(user: user, group: group)
                 if reads.updateValue(order, forKey: key) == nil { readOrder.append(key) }
