@@ -153,6 +153,20 @@ def test_stream_carries_the_feed_with_post_ids(events_server):
     assert client.info("clients")["connected_event_streams"] == 0
 
 
+def test_notification_groups_reach_the_stream(events_server):
+    client = events_server.client(decode_responses=True)
+    post = client.execute_command("FEED.POST", "alice", "a post")
+    stream = open_stream(events_server, "alice")
+    stream.next_block()  # the opening
+    client.execute_command("FEED.LIKE", "bob", post)
+    client.execute_command("FEED.LIKE", "carol", post)
+    first, second = stream.next_event(), stream.next_event()
+    assert "id" not in first  # a notification does not move the browser's last post id
+    assert first["data"]["event"] == "notification" and first["data"]["actors"] == ["bob"]
+    assert second["data"]["actors"] == ["carol", "bob"] and second["data"]["object"] == post
+    stream.close()
+
+
 def test_celebrity_posts_reach_the_stream_at_post_time(start_server):
     port = free_port()
     server = start_server("--events-port", str(port), "--celebrity-threshold", "3")

@@ -82,7 +82,9 @@ final class FeedEvents: Sendable {
 
     /// Queues the notification groups a write changed; under the engine lock.
     func notificationsChanged(_ changes: [(user: String, id: String, view: NotificationGroupView?)]) {
-        guard !changes.isEmpty, self.isListenedTo else { return }
+        guard !changes.isEmpty, self.pubsub.mayListenToNotifications || self.streams.count.load(ordering: .relaxed) > 0 else {
+            return
+        }
         self.outbox.withLock { outbox in
             for change in changes { outbox.events.append(.notification(user: change.user, id: change.id, view: change.view)) }
         }

@@ -24,6 +24,8 @@ final class PubSubRegistry: Sendable {
     /// Subscriptions to `posts:` channels, and to `feed:` channels.
     private let postsChannelSubscriptions = Atomic<Int>(0)
     private let feedChannelSubscriptions = Atomic<Int>(0)
+    /// Subscriptions to `notifications:` channels.
+    private let notificationChannelSubscriptions = Atomic<Int>(0)
 
     func subscribe(_ target: PushTarget, channel: String) {
         self.state.withLock { $0.channels[channel, default: [:]][target.clientID] = target }
@@ -33,6 +35,7 @@ final class PubSubRegistry: Sendable {
             self.feedListenersVersion.add(1, ordering: .releasing)
         }
         if channel.hasPrefix("posts:") { self.postsChannelSubscriptions.add(1, ordering: .relaxed) }
+        if channel.hasPrefix("notifications:") { self.notificationChannelSubscriptions.add(1, ordering: .relaxed) }
     }
 
     func unsubscribe(_ target: PushTarget, channel: String) {
@@ -48,6 +51,7 @@ final class PubSubRegistry: Sendable {
                 self.feedListenersVersion.add(1, ordering: .releasing)
             }
             if channel.hasPrefix("posts:") { self.postsChannelSubscriptions.subtract(1, ordering: .relaxed) }
+            if channel.hasPrefix("notifications:") { self.notificationChannelSubscriptions.subtract(1, ordering: .relaxed) }
         }
     }
 
@@ -122,6 +126,11 @@ final class PubSubRegistry: Sendable {
     /// `posts:` channel or any pattern does).
     var mayListenToPosts: Bool {
         self.postsChannelSubscriptions.load(ordering: .relaxed) > 0 || self.hasPatterns
+    }
+
+    /// Whether a `notifications:` channel may have a listener (some such channel or any pattern).
+    var mayListenToNotifications: Bool {
+        self.notificationChannelSubscriptions.load(ordering: .relaxed) > 0 || self.hasPatterns
     }
 
     // MARK: PUBSUB
