@@ -132,37 +132,58 @@ extension FeedEngine {
             || self.blockedBy[reader]?.contains(actor) == true
     }
 
-    /// The group as `user` sees it, with its newest shown actor's order;
-    /// nil when no actor is left to show.
-    func view(of group: NotificationGroup, _ key: NotificationKey, for user: UInt32, feed: NotificationFeed)
-        -> (view: NotificationGroupView, order: UInt64)?
-    {
-        let filtering = self.mutes[user] != nil || self.blocks[user] != nil || self.blockedBy[user] != nil
-        var shown: [(actor: UInt32, joined: NotificationSource)] = []
-        shown.reserveCapacity(group.actors.count)
-        for (actor, sources) in group.actors where !filtering || !self.hidesActor(user, actor) {
-            shown.append((actor, NotificationGroup.joined(sources)))
-        }
-        guard !shown.isEmpty else { return nil }
-        shown.sort { $0.joined.order > $1.joined.order }
-        let newest = shown[0].joined
-        let view = NotificationGroupView(
-            key: key, actors: shown.prefix(NotificationFeed.shownActors).map { self.names[Int($0.actor)] },
-            actorCount: shown.count, updatedMilliseconds: newest.at, seen: feed.seenOrder > newest.order,
-            read: group.readOrder > newest.order)
-        return (view, newest.order)
+    /// Whether any actor could be hidden from the user (they mute or block
+    /// someone, or someone blocks them); if not, groups need no filtering.
+    func filtersActors(for user: UInt32) -> Bool {
+        self.mutes[user] != nil || self.blocks[user] != nil || self.blockedBy[user] != nil
     }
 
-    /// Every group the user can see, newest-updated first.
-    func notificationViews(of user: UInt32) -> [NotificationGroupView] {
-        guard let feed = self.notificationFeeds[user] else { return [] }
-        var views: [(view: NotificationGroupView, order: UInt64)] = []
-        views.reserveCapacity(feed.groups.count)
-        for (key, group) in feed.groups {
-            if let shown = self.view(of: group, key, for: user, feed: feed) { views.append(shown) }
+    /// The newest actor the user sees join a group: the group's own unless
+    /// filtering, O(actors) then; nil when none is left to show.
+    func newestShown(_ group: NotificationGroup, for user: UInt32, filtering: Bool) -> NotificationSource? {
+        guard filtering else { return group.newest }
+        var newest: NotificationSource? = nil
+        for (actor, sources) in group.actors where !self.hidesActor(user, actor) {
+            let joined = NotificationGroup.joined(sources)
+            if joined.order > newest?.order ?? 0 { newest = joined }
         }
-        views.sort { $0.order > $1.order }
-        return views.map(\.view)
+        return newest
+    }
+
+    /// The group as `user` sees it; nil when no actor is left to show. One
+    /// pass over the actors, keeping the newest few.
+    func view(of group: NotificationGroup, _ key: NotificationKey, for user: UInt32, feed: NotificationFeed)
+        -> NotificationGroupView?
+    {
+        let filtering = self.filtersActors(for: user)
+        var newest: [(actor: UInt32, joined: NotificationSource)] = []  // newest first, at most shownActors
+        var shown = 0
+        for (actor, sources) in group.actors where !filtering || !self.hidesActor(user, actor) {
+            shown += 1
+            let joined = NotificationGroup.joined(sources)
+            guard newest.count < NotificationFeed.shownActors || joined.order > newest.last!.joined.order else { continue }
+            let index = newest.firstIndex { $0.joined.order < joined.order } ?? newest.count
+            newest.insert((actor, joined), at: index)
+            if newest.count > NotificationFeed.shownActors { newest.removeLast() }
+        }
+        guard let top = newest.first?.joined else { return nil }
+        return NotificationGroupView(
+            key: key, actors: newest.map { self.names[Int($0.actor)] }, actorCount: shown, updatedMilliseconds: top.at,
+            seen: feed.seenOrder > top.order, read: group.readOrder > top.order)
+    }
+
+    /// The groups the user sees, newest-updated first, with their newest
+    /// shown actor's order: O(G log G), plus every actor when filtering.
+    func orderedGroups(of user: UInt32) -> [(key: NotificationKey, order: UInt64)] {
+        guard let feed = self.notificationFeeds[user] else { return [] }
+        let filtering = self.filtersActors(for: user)
+        var ordered: [(key: NotificationKey, order: UInt64)] = []
+        ordered.reserveCapacity(feed.groups.count)
+        for (key, group) in feed.groups {
+            if let newest = self.newestShown(group, for: user, filtering: filtering) { ordered.append((key, newest.order)) }
+        }
+        ordered.sort { $0.order > $1.order }
+        return ordered
     }
 
     /// FEED.NOTIFICATIONS: up to `count` groups, newest-updated first, after
@@ -174,26 +195,29 @@ extension FeedEngine {
             if before != nil { throw .noSuchNotificationGroup }
             return []
         }
-        let views = self.notificationViews(of: user)
+        let ordered = self.orderedGroups(of: user)
         var start = 0
         if let before {
-            guard let index = views.firstIndex(where: { $0.key == before }) else { throw .noSuchNotificationGroup }
+            guard let index = ordered.firstIndex(where: { $0.key == before }) else { throw .noSuchNotificationGroup }
             start = index + 1
         }
-        return Array(views[start...].prefix(count))
+        guard let feed = self.notificationFeeds[user] else { return [] }
+        return ordered[start...].prefix(count).compactMap { self.view(of: feed.groups[$0.key]!, $0.key, for: user, feed: feed) }
     }
 
     /// Groups the user sees that are unseen, and unread.
     public func notificationCounts(of name: String) -> (unseen: Int, unread: Int) {
-        guard let user = self.numbers[name] else { return (0, 0) }
-        let views = self.notificationViews(of: user)
-        return (views.count { !$0.seen }, views.count { !$0.read })
+        guard let user = self.numbers[name], let feed = self.notificationFeeds[user] else { return (0, 0) }
+        let ordered = self.orderedGroups(of: user)
+        return (
+            ordered.count { feed.seenOrder <= $0.order }, ordered.count { feed.groups[$0.key]!.readOrder <= $0.order }
+        )
     }
 
     /// FEED.MARK SEEN: every group is seen; returns how many shown groups were not.
     public mutating func markNotificationsSeen(user name: String) -> Int {
         guard let user = self.numbers[name], self.notificationFeeds[user]?.groups.isEmpty == false else { return 0 }
-        let unseen = self.notificationViews(of: user).count { !$0.seen }
+        let unseen = self.notificationCounts(of: name).unseen
         self.notificationOrder += 1
         self.notificationFeeds[user]!.seenOrder = self.notificationOrder
         self.record(.notificationsSeen(user: user, order: self.notificationOrder))
@@ -204,11 +228,12 @@ extension FeedEngine {
     /// passed over. Returns how many shown groups were unread.
     public mutating func markNotificationsRead(user name: String, groups keys: [NotificationKey]) -> Int {
         guard let user = self.numbers[name], self.notificationFeeds[user] != nil else { return 0 }
-        let unread = Set(self.notificationViews(of: user).filter { !$0.read }.map(\.key))
+        let filtering = self.filtersActors(for: user)
         var marked = 0
         var done: Set<NotificationKey> = []
         for key in keys where self.notificationFeeds[user]!.groups[key] != nil && done.insert(key).inserted {
-            if unread.contains(key) { marked += 1 }
+            let group = self.notificationFeeds[user]!.groups[key]!
+            if let newest = self.newestShown(group, for: user, filtering: filtering), group.readOrder <= newest.order { marked += 1 }
             self.notificationOrder += 1
             self.notificationFeeds[user]!.groups[key]!.readOrder = self.notificationOrder
             self.record(.notificationRead(user: user, group: key, order: self.notificationOrder))
@@ -216,24 +241,31 @@ extension FeedEngine {
         return marked
     }
 
-    /// The groups changed since the last call, as their users now see them
-    /// (nil: gone, or nothing left to show), once each; changes made by
-    /// an actor the user does not see are left out. For the server's
-    /// `notifications:<user>` channels.
-    public mutating func drainNotificationChanges() -> [(user: String, id: String, view: NotificationGroupView?)] {
+    /// The groups changed since the last call for users `listening` says
+    /// may hear of it, as those users now see them (nil: gone, or nothing
+    /// left to show), once each; changes made by an actor the user does not
+    /// see are left out. For the server's `notifications:<user>` channels.
+    public mutating func drainNotificationChanges(listening: (String) -> Bool = { _ in true })
+        -> [(user: String, id: String, view: NotificationGroupView?)]
+    {
         guard !self.notificationChanges.isEmpty else { return [] }
         defer { self.notificationChanges.removeAll(keepingCapacity: true) }
         var done: Set<NotificationChangeKey> = []
         var changes: [(user: String, id: String, view: NotificationGroupView?)] = []
         for change in self.notificationChanges where !self.hidesActor(change.user, change.actor) {
             guard done.insert(NotificationChangeKey(user: change.user, group: change.group)).inserted else { continue }
+            let name = self.names[Int(change.user)]
+            guard listening(name) else { continue }
             let feed = self.notificationFeeds[change.user]
-            let view = feed.flatMap { feed in
-                feed.groups[change.group].flatMap { self.view(of: $0, change.group, for: change.user, feed: feed)?.view }
-            }
-            changes.append((self.names[Int(change.user)], change.group.description, view))
+            let view = feed.flatMap { feed in feed.groups[change.group].flatMap { self.view(of: $0, change.group, for: change.user, feed: feed) } }
+            changes.append((name, change.group.description, view))
         }
         return changes
+    }
+
+    /// Forgets the changes logged (nobody listens).
+    public mutating func discardNotificationChanges() {
+        if !self.notificationChanges.isEmpty { self.notificationChanges.removeAll(keepingCapacity: true) }
     }
 
     private struct NotificationChangeKey: Hashable {
@@ -251,8 +283,12 @@ extension FeedEngine {
             if key.verb == .mention { self.mentionedIn[key.object, default: []].append(user) }
         }
         if self.notificationFeeds[user]!.groups[key]!.actors[actor]?.contains(where: { $0.id == source.id }) == true { return }
+        let existed = self.notificationFeeds[user]!.groups[key]!.actors[actor] != nil
         self.addSource(source, of: actor, to: key, of: user)
-        self.notificationFeeds[user]!.groups[key]!.refreshNewest()
+        // Sources come in any order: one earlier than an actor's others moves when they joined.
+        if existed && NotificationGroup.joined(self.notificationFeeds[user]!.groups[key]!.actors[actor]!).order == source.order {
+            self.notificationFeeds[user]!.groups[key]!.refreshNewest()
+        }
         self.notificationOrder = Swift.max(self.notificationOrder, source.order)
     }
 

@@ -50,7 +50,7 @@ import Testing
         #expect(try client.raw("FEED.LIKE", "bob", "\(id)") == "-ERR no such post\r\n")
         let stats = try client.call("FEED.STATS", "alice").dictionary
         #expect(stats == ["followers": .integer(0), "following": .integer(0), "posts": .integer(0),
-            "timeline": .integer(0), "celebrity": .integer(0)])
+            "timeline": .integer(0), "celebrity": .integer(0), "unseen": .integer(0), "unread": .integer(0)])
         _ = try client.raw("HELLO", "3")
         #expect(try client.raw("FEED.GET", "\(id)") == "*1\r\n_\r\n")
         guard case .map = try client.call("FEED.STATS", "alice") else {

@@ -308,17 +308,24 @@ import Testing
     @Test func mutationsAreRecordedInEngineOrder() throws {
         let feed = TestFeed { $0.recordsMutations = true }
         feed.follow("bob", "alice")
+        let followedAt = feed.now
         let id = feed.post("alice", "x")
         _ = try feed.like("bob", id)
         let likedAt = feed.now
         _ = feed.delete("alice", id)
         feed.unfollow("bob", "alice")
+        let follow = NotificationKey(verb: .follow, object: 0, at: followedAt)
+        let like = NotificationKey(verb: .like, object: id, at: likedAt)
         #expect(
             feed.engine.drainMutations() == [
                 .userCreated(user: 0, name: "bob"), .userCreated(user: 1, name: "alice"),
-                .followed(follower: 0, followee: 1), .postCreated(post: id, author: 1, body: "x"),
+                .followed(follower: 0, followee: 1),
+                .notified(user: 1, group: follow, actor: 0, source: NotificationSource(id: 0, at: followedAt, order: 1), added: true),
+                .postCreated(post: id, author: 1, body: "x"),
                 .liked(user: 0, post: id), .affinity(user: 0, author: 1, counts: AffinityCounts(likes: 1, at: likedAt)),
-                .postDeleted(post: id, author: 1), .unfollowed(follower: 0, followee: 1),
+                .notified(user: 1, group: like, actor: 0, source: NotificationSource(id: 0, at: likedAt, order: 2), added: true),
+                .postDeleted(post: id, author: 1), .notificationGroupRemoved(user: 1, group: like),
+                .unfollowed(follower: 0, followee: 1), .notificationGroupRemoved(user: 1, group: follow),
             ])
         #expect(feed.engine.drainMutations() == [])
     }

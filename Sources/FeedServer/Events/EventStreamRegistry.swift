@@ -37,6 +37,11 @@ final class EventStreamRegistry: Sendable {
         self.streams.withLock { $0.values.flatMap(\.values) }
     }
 
+    /// Whether the user has an open stream.
+    func isOpen(for user: String) -> Bool {
+        self.streams.withLock { $0[user] != nil }
+    }
+
     /// The users with a stream open.
     func users() -> [String] {
         guard self.count.load(ordering: .relaxed) > 0 else { return [] }

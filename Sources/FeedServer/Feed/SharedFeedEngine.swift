@@ -47,7 +47,7 @@ extension ServerContext {
         defer { events.drain() }
         return self.feed.withEngine { engine -> WriteOutcome<Result> in
             // Groups the write changed go to `notifications:<user>`, in engine order.
-            defer { events.notificationsChanged(engine.drainNotificationChanges()) }
+            defer { events.notificationsChanged(&engine) }
             if let journal, !journal.hasRoom(for: bytes) { return .refused }
             if grows {
                 let journalBytes = journal?.backlog.bytes ?? 0

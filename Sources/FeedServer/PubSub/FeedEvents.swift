@@ -80,11 +80,17 @@ final class FeedEvents: Sendable {
         self.outbox.withLock { $0.events.append(.delete(id: id, author: author, recipients: recipients)) }
     }
 
-    /// Queues the notification groups a write changed; under the engine lock.
-    func notificationsChanged(_ changes: [(user: String, id: String, view: NotificationGroupView?)]) {
-        guard !changes.isEmpty, self.pubsub.mayListenToNotifications || self.streams.count.load(ordering: .relaxed) > 0 else {
-            return
+    /// Queues the notification groups a write changed, for the users whose
+    /// `notifications:` channel or event stream may be listened to; under
+    /// the engine lock. With nobody listening it only forgets them.
+    func notificationsChanged(_ engine: inout FeedEngine) {
+        let streams = self.streams.count.load(ordering: .relaxed) > 0
+        guard self.pubsub.mayListenToNotifications || streams else { return engine.discardNotificationChanges() }
+        let patterns = self.pubsub.hasPatterns
+        let changes = engine.drainNotificationChanges { user in
+            patterns || self.pubsub.subscriberCounts(["notifications:" + user])[0] > 0 || (streams && self.streams.isOpen(for: user))
         }
+        guard !changes.isEmpty else { return }
         self.outbox.withLock { outbox in
             for change in changes { outbox.events.append(.notification(user: change.user, id: change.id, view: change.view)) }
         }
