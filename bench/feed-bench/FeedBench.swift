@@ -104,7 +104,8 @@ extension FeedBench {
             abstract: "Run a workload: closed loop (-c, -P, --duration) or open loop at a fixed --rate.")
 
         @OptionGroup var target: TargetOptions
-        @Option(help: "posts, reads, mix or follows (follow/unfollow churn).") var workload = "mix"
+        @Option(help: "posts, reads, mix, follows (follow/unfollow churn) or likes (of --post-ids).") var workload = "mix"
+        @Option(help: "A file of post ids, one per line, for the likes workload.") var postIDs: String?
         @Option(help: "Users the requests pick from (user:0 … user:N-1).") var users = 10_000
         @Option(name: .short, help: "Connections.") var connections = 50
         @Option(name: .customShort("P"), help: "Requests in flight per connection (closed loop).") var pipeline = 1
@@ -126,6 +127,15 @@ extension FeedBench {
             guard self.connections > 0, self.pipeline > 0, self.duration > 0 else {
                 throw ValidationError("-c, -P and --duration must be positive")
             }
+            var postIDs: [String] = []
+            if workload == .likes {
+                guard let path = self.postIDs, let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw ValidationError("--workload likes needs --post-ids FILE")
+                }
+                postIDs = text.split(whereSeparator: \.isNewline).map(String.init)
+                guard !postIDs.isEmpty else { throw ValidationError("--post-ids names no post") }
+            }
+            let likedPosts = postIDs
             if let rate = self.rate, !(rate > 0 && Double(self.connections) / rate * 1e9 >= 1) {
                 throw ValidationError("--rate must be positive and at most a billion per connection")
             }
@@ -145,6 +155,7 @@ extension FeedBench {
                     workload: workload, dialect: dialect, users: self.users, readRatio: self.readRatio, readCount: self.count,
                     bodyBytes: self.bodyBytes, seed: self.seed &+ UInt64(index) &* 7919)
                 configured.ranked = self.ranked
+                configured.postIDs = likedPosts
                 let source = configured
                 let plan = pacing(index)
                 futures.append(

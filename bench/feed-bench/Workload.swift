@@ -3,7 +3,7 @@ import RESP
 
 /// What a request is, for the report.
 enum RequestKind: Int, CaseIterable, Sendable {
-    case post, read, follow, unfollow, other
+    case post, read, follow, unfollow, like, other
 
     var label: String {
         switch self {
@@ -11,6 +11,7 @@ enum RequestKind: Int, CaseIterable, Sendable {
         case .read: "read"
         case .follow: "follow"
         case .unfollow: "unfollow"
+        case .like: "like"
         case .other: "other"
         }
     }
@@ -55,6 +56,8 @@ enum Dialect: String, CaseIterable, Sendable {
 /// The request mix a run sends.
 enum WorkloadKind: String, CaseIterable, Sendable {
     case posts, reads, mix, follows
+    /// FEED.LIKE of a random post (from --post-ids) by a random user (feed-server only).
+    case likes
 }
 
 /// Makes one connection's requests: its own seeded generator, so runs repeat.
@@ -66,6 +69,8 @@ struct RequestSource: Sendable {
     let readCount: Int
     /// Reads ask for the ranked feed.
     var ranked = false
+    /// The posts the likes workload likes.
+    var postIDs: [String] = []
     let body: String
     var generator: SeededGenerator
     /// Follow churn alternates a follow and the unfollow of the same pair.
@@ -98,6 +103,9 @@ struct RequestSource: Sendable {
             } else {
                 (kind, arguments) = (.post, self.dialect.post(self.randomUser(), self.body))
             }
+        case .likes:
+            let post = self.postIDs.randomElement(using: &self.generator) ?? "1"
+            (kind, arguments) = (.like, ["FEED.LIKE", self.randomUser(), post])
         case .follows:
             if let (follower, followee) = self.pendingUnfollow {
                 self.pendingUnfollow = nil

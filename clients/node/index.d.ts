@@ -36,6 +36,21 @@ export interface Stats {
   posts: number;
   timeline: number;
   celebrity: boolean;
+  /** Notification groups not yet seen, and not yet read. */
+  unseen: number;
+  unread: number;
+}
+
+/** A notification group: verb on object (a post id; null for follows) by the newest five actors of actorCount. */
+export interface NotificationGroup {
+  id: string;
+  verb: 'like' | 'repost' | 'reply' | 'follow' | 'mention';
+  object: PostID | null;
+  actors: string[];
+  actorCount: number;
+  updatedMs: number;
+  seen: boolean;
+  read: boolean;
 }
 
 export interface FeedEvent {
@@ -93,6 +108,9 @@ export class FeedClient {
   like(user: string, postId: PostID): Promise<number>;
   unlike(user: string, postId: PostID): Promise<number>;
   stats(user: string): Promise<Stats>;
+  notifications(user: string, options?: { count?: number; before?: string }): Promise<NotificationGroup[]>;
+  markSeen(user: string): Promise<number>;
+  markRead(user: string, groupIds: string[]): Promise<number>;
   followers(user: string, options?: { count?: number; after?: string }): Promise<string[]>;
   following(user: string, options?: { count?: number; after?: string }): Promise<string[]>;
   mutes(user: string, options?: { count?: number; after?: string }): Promise<string[]>;

@@ -140,9 +140,22 @@ export class FeedClient {
       return {
         followers: Number(fields.followers), following: Number(fields.following), posts: Number(fields.posts),
         timeline: Number(fields.timeline), celebrity: Number(fields.celebrity) === 1,
+        unseen: Number(fields.unseen ?? 0), unread: Number(fields.unread ?? 0),
       };
     });
   }
+  notifications(user, { count, before } = {}) {
+    return this.run(['FEED.NOTIFICATIONS', user, ...options([['COUNT', count], ['BEFORE', before]])], (reply) => reply.map((item) => {
+      const fields = asMap(item);
+      return {
+        id: String(fields.id), verb: String(fields.verb), object: fields.object == null ? null : String(fields.object),
+        actors: fields.actors.map(String), actorCount: Number(fields.actor_count), updatedMs: Number(fields.updated_ms),
+        seen: Number(fields.seen) === 1 || fields.seen === true, read: Number(fields.read) === 1 || fields.read === true,
+      };
+    }));
+  }
+  markSeen(user) { return this.run(['FEED.MARK', user, 'SEEN'], Number); }
+  markRead(user, groupIds) { return this.run(['FEED.MARK', user, 'READ', ...groupIds], Number); }
   users(command, user, { count, after } = {}) { return this.run([command, user, ...options([['COUNT', count], ['AFTER', after]])], (r) => r); }
   followers(user, page) { return this.users('FEED.FOLLOWERS', user, page); }
   following(user, page) { return this.users('FEED.FOLLOWING', user, page); }

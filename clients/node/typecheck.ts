@@ -1,6 +1,6 @@
 // Compiled with `tsc --noEmit -p .` (strict): the declarations are usable
 // as a TypeScript user would use them.
-import { connect, Entry, Err, FeedEvent, RankedPage, Stats } from './index.js';
+import { connect, Entry, Err, FeedEvent, NotificationGroup, RankedPage, Stats } from './index.js';
 
 declare const console: { log(...values: unknown[]): void };  // no @types/node here
 
@@ -14,6 +14,8 @@ async function session(): Promise<void> {
   const stats: Stats = await feed.stats('alice');
   const likes: number = await feed.like('bob', id);
   const found: Array<Entry | null> = await feed.get([id]);
+  const groups: NotificationGroup[] = await feed.notifications('alice', { count: 5 });
+  const marked: number = (await feed.markSeen('alice')) + (await feed.markRead('alice', groups.map((g) => g.id)));
   const subscription = feed.subscribe('bob');
   await subscription.ready();
   for await (const event of subscription) {
@@ -25,7 +27,7 @@ async function session(): Promise<void> {
   } catch (error) {
     if (error instanceof Err) console.log(error.code, error.message);
   }
-  console.log(entries.length, score, stats.celebrity, likes, found.length);
+  console.log(entries.length, score, stats.celebrity, stats.unseen, likes, found.length, marked);
   await feed.quit();
 }
 

@@ -166,6 +166,7 @@ def test_posts_get_follow_lists_stats_and_likes(feed):
     assert feed.execute_command("FEED.FOLLOWING", "star") == ["f1"]
     assert feed.execute_command("FEED.STATS", "star") == {
         "followers": 3, "following": 1, "posts": 1, "timeline": 0, "celebrity": 0,
+        "unseen": 1, "unread": 1,  # one notification group: three new followers
     }
     assert feed.execute_command("FEED.LIKE", "f1", post) == 1
     assert feed.execute_command("FEED.LIKE", "f1", post) == 1
@@ -178,7 +179,9 @@ def test_posts_get_follow_lists_stats_and_likes(feed):
 def test_stats_over_resp2(server):
     client = server.client(protocol=2, decode_responses=True)
     client.execute_command("FEED.FOLLOW", "a", "b")
-    assert client.execute_command("FEED.STATS", "b") == ["followers", 1, "following", 0, "posts", 0, "timeline", 0, "celebrity", 0]
+    assert client.execute_command("FEED.STATS", "b") == [
+        "followers", 1, "following", 0, "posts", 0, "timeline", 0, "celebrity", 0, "unseen", 1, "unread", 1,
+    ]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ need what only the store has."""
 
 import math
 import random
+import re
 import time
 
 import pytest
@@ -40,6 +41,69 @@ class Reference:
         # reposts of the author's posts (the decay over a test's seconds, at a
         # 14-day half-life, is below the checks' tolerance).
         self.interactions = {}
+        # Notifications (docs/adr/0014-notifications.md): every action and
+        # mark numbered in the order it happened, with its UTC day.
+        self.clock = 0
+        self.like_times = {}  # (user, post) -> (order, day)
+        self.follow_times = {}  # (follower, followee) -> (order, day)
+        self.post_times = {}  # reply or repost or mentioning post -> (order, day)
+        self.mentioned = {}  # post -> users it mentioned
+        self.seen_marks = {}  # user -> order
+        self.read_marks = {}  # (user, group id) -> order
+        self.notification_checks = {"groups": 0, "grouped": 0, "marked": 0}
+
+    def tick(self, orders=1):
+        self.clock += orders
+        return self.clock - orders + 1, int(time.time() * 1000) // 86_400_000
+
+    def posted(self, post_id, body=None):
+        self.post_times[post_id] = self.tick(2)  # its mentions one order after it
+        if body is not None:
+            names = []
+            for match in re.finditer(r"(?:^|(?<=[^A-Za-z0-9_.:-]))@([A-Za-z0-9_.:-]+)", body):
+                name = match.group(1).rstrip(".:-")
+                if name and name not in names:
+                    names.append(name)
+            self.mentioned[post_id] = names
+
+    def notification_groups(self, user):
+        """The user's groups as FEED.NOTIFICATIONS shows them, recomputed
+        from every live action, newest first; and every group id, shown or not."""
+        joined = {}  # (verb, object, day) -> actor -> order
+
+        def add(verb, obj, actor, time_):
+            order, day = time_
+            if actor == user:
+                return
+            actors = joined.setdefault((verb, obj, day), {})
+            actors[actor] = min(actors.get(actor, order), order)
+
+        for post_id, post in self.posts.items():
+            if post.author == user and post.kind != "repost":
+                for liker in self.likes.get(post_id, ()):
+                    add("like", post_id, liker, self.like_times[(liker, post_id)])
+            if post.kind != "post" and post.link_author == user and post.link in self.posts:
+                add(post.kind, post.link, post.author, self.post_times[post_id])
+            if user in self.mentioned.get(post_id, ()):
+                order, day = self.post_times[post_id]
+                add("mention", post_id, post.author, (order + 1, day))
+        for (follower, followee) in self.follows:
+            if followee == user:
+                add("follow", None, follower, self.follow_times[(follower, followee)])
+        shown = []
+        for (verb, obj, day), actors in joined.items():
+            visible = sorted(((order, actor) for actor, order in actors.items() if not self.hidden(user, actor)), reverse=True)
+            if not visible:
+                continue
+            group_id = f"{verb}:{obj or 0}:{day}"
+            newest = visible[0][0]
+            shown.append((newest, {
+                "id": group_id, "verb": verb, "object": obj, "actors": [actor for _, actor in visible[:5]],
+                "actor_count": len(visible), "seen": self.seen_marks.get(user, 0) > newest,
+                "read": self.read_marks.get((user, group_id), 0) > newest,
+            }))
+        every = {f"{verb}:{obj or 0}:{day}" for (verb, obj, day) in joined}
+        return [group for _, group in sorted(shown, key=lambda pair: pair[0], reverse=True)], every
 
     def interact(self, reader, author, weight):
         if reader != author:
@@ -130,6 +194,7 @@ def social_step(client, model, rng, user, other, step):
             assert got not in model.posts, step
             model.interact(user, model.posts[original].author, 3)
             model.posts[got] = Post(user, model.posts[original].body, "repost", original, model.posts[original].author)
+            model.posted(got)
     elif roll < 0.38:
         if not posts:
             return
@@ -143,10 +208,11 @@ def social_step(client, model, rng, user, other, step):
         if not posts:
             return
         target = rng.choice(posts)
-        body = f"reply {step} by {user}"
+        body = f"reply {step} by {user}" + (f" cc @{other}" if rng.random() < 0.4 else "")
         got = client.execute_command("FEED.POST", user, body, "REPLYTO", target)
         replied = model.posts[target].link if model.posts[target].kind == "repost" else target
         model.posts[got] = Post(user, body, "reply", replied, model.posts[replied].author)
+        model.posted(got, body)
         model.interact(user, model.posts[replied].author, 2)
     elif roll < 0.68:
         if user == other:
@@ -158,6 +224,8 @@ def social_step(client, model, rng, user, other, step):
                 client.execute_command(*args)
             return
         assert client.execute_command(*args) == (0 if (user, other) in model.follows else 1), step
+        if (user, other) not in model.follows:
+            model.follow_times[(user, other)] = model.tick()
         model.follows.add((user, other))
         (model.hidden_reposts.add if hiding else model.hidden_reposts.discard)((user, other))
     elif roll < 0.80:
@@ -194,6 +262,47 @@ def social_step(client, model, rng, user, other, step):
         assert [as_map(entry)["id"] for entry in entries] == expected[:count], step
         for entry in entries:
             model.check_meta(as_map(entry), step)
+
+
+def notification_step(client, model, rng, user, step):
+    """The user's notification feed in pages, FEED.STATS's counts, or a
+    mark, each checked against the reference."""
+    expected, every = model.notification_groups(user)
+    roll = rng.random()
+    if roll < 0.6:
+        size = rng.randint(1, 6)
+        got = [as_map(group) for group in client.execute_command("FEED.NOTIFICATIONS", user, "COUNT", size)]
+        while got and len(got) % size == 0:
+            page = client.execute_command("FEED.NOTIFICATIONS", user, "COUNT", size, "BEFORE", got[-1]["id"])
+            if not page:
+                break
+            got += [as_map(group) for group in page]
+        times = [group.pop("updated_ms") for group in got]
+        for group in got:
+            group["seen"], group["read"] = bool(group["seen"]), bool(group["read"])
+        assert got == expected, (step, user, got, expected)
+        assert times == sorted(times, reverse=True), (step, times)
+        model.notification_checks["groups"] += len(got)
+        model.notification_checks["grouped"] += sum(group["actor_count"] > 1 for group in got)
+    elif roll < 0.75:
+        stats = client.execute_command("FEED.STATS", user)
+        assert (stats["unseen"], stats["unread"]) == (
+            sum(not group["seen"] for group in expected), sum(not group["read"] for group in expected)), (step, user)
+    elif roll < 0.88:
+        marked = client.execute_command("FEED.MARK", user, "SEEN")
+        assert marked == sum(not group["seen"] for group in expected), (step, user)
+        if every:
+            model.seen_marks[user] = model.tick()[0]
+        model.notification_checks["marked"] += marked
+    elif every:
+        asked = rng.sample(sorted(every), min(len(every), rng.randint(1, 3))) + ["follow:0:1"]
+        marked = client.execute_command("FEED.MARK", user, "READ", *asked)
+        unread = {group["id"] for group in expected if not group["read"]}
+        assert marked == len(unread & set(asked)), (step, user, asked)
+        for group_id in asked:
+            if group_id in every:
+                model.read_marks[(user, group_id)] = model.tick()[0]
+        model.notification_checks["marked"] += marked
 
 
 def check_ranked(client, model, rng, user, step):
@@ -234,13 +343,22 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
     crossed_up = crossed_down = writes = steps_evicting = ranked = 0
     last_evicted = evicted(client) if count_evictions else 0
 
+    # Everyone exists from the start, so a mention of any of them notifies.
+    for index, user in enumerate(users):
+        client.execute_command("FEED.MUTE", user, users[index - 1])
+        client.execute_command("FEED.UNMUTE", user, users[index - 1])
+
     for step in range(steps):
         before_step()
-        if rng.random() < 0.3:
+        kind = rng.random()
+        if kind < 0.3:
             user, other = rng.choice(users), rng.choice(users)
             social_step(client, model, rng, user, other, step)
             if any(post.author == user for post in model.posts.values()):
                 known.add(user)
+            continue
+        if kind < 0.38:
+            notification_step(client, model, rng, rng.choice(users), step)
             continue
         if count_evictions:
             now_evicted = evicted(client)
@@ -260,6 +378,8 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
                 continue
             changed = client.execute_command("FEED.FOLLOW", user, other)
             assert changed == (0 if (user, other) in model.follows else 1), step
+            if changed:
+                model.follow_times[(user, other)] = model.tick()
             model.follows.add((user, other))
             model.hidden_reposts.discard((user, other))
             known |= {user, other}
@@ -275,8 +395,10 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
             model.hidden_reposts.discard((user, other))
             crossed_down += int(was and not client.execute_command("FEED.STATS", other)["celebrity"])
         elif roll < 0.54:
-            body = f"post {step} by {user}"
-            model.posts[client.execute_command("FEED.POST", user, body)] = Post(user, body)
+            body = f"post {step} by {user}" + (f" @{other}: hi" if rng.random() < 0.3 else "")
+            got = client.execute_command("FEED.POST", user, body)
+            model.posts[got] = Post(user, body)
+            model.posted(got, body)
             known.add(user)
             writes += 1
         elif roll < 0.60:
@@ -297,6 +419,7 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
             target = model.posts[given].link if model.posts[given].kind == "repost" else given  # likes the original
             if user not in model.likes.get(target, ()):
                 model.interact(user, model.posts[target].author, 1)
+                model.like_times[(user, target)] = model.tick()
             model.likes.setdefault(target, set()).add(user)
             known.add(user)
             writes += 1
@@ -359,13 +482,16 @@ def run_model(client, rng, steps, count_evictions=False, before_step=lambda: Non
     assert info["entries_filtered"] > 0 and info["reposts_collapsed"] > 0, info
     # And the ranked feed, with affinity from likes, replies and reposts.
     assert ranked > 500 and info["ranked_reads"] > 20 and info["affinity_entries"] > 10, (ranked, info)
+    # And notifications: groups of several actors, marks.
+    checks = model.notification_checks
+    assert checks["groups"] > 200 and checks["grouped"] > 20 and checks["marked"] > 10, checks
     return info, steps_evicting
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_operations_match_the_reference(start_server, seed):
     server = start_server("--celebrity-threshold", "5", "--inactive-after", "150ms")
-    run_model(server.client(decode_responses=True), random.Random(seed), 1200)
+    run_model(server.client(decode_responses=True), random.Random(seed), 1500)
 
 
 @pytest.mark.parametrize("seed", [4, 5])

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 import feedclient
-from feedclient import AsyncFeedClient, Entry, Err, FeedClient, FeedEvent, Oom, RankedPage, Stats, TryAgain
+from feedclient import AsyncFeedClient, Entry, Err, FeedClient, FeedEvent, NotificationGroup, Oom, RankedPage, Stats, TryAgain
 from conftest import ROOT
 
 
@@ -40,6 +40,15 @@ def test_a_session_through_every_kind_of_command(server):
     assert {entry.id for entry in page.entries + rest.entries} == {entry.id for entry in feed.read("bob")}
     stats = feed.stats("alice")
     assert isinstance(stats, Stats) and (stats.followers, stats.following, stats.posts, stats.celebrity) == (1, 0, 1, False)
+    # alice's notifications: bob's like, carol's reply, dave's repost, bob's follow.
+    assert (stats.unseen, stats.unread) == (4, 4)
+    groups = feed.notifications("alice")
+    assert [group.verb for group in groups] == ["like", "repost", "reply", "follow"]
+    assert isinstance(groups[0], NotificationGroup) and groups[0].object == first and groups[0].actors == ["bob"]
+    assert groups[3].object is None and groups[3].actor_count == 1 and not groups[3].seen
+    assert [group.id for group in feed.notifications("alice", count=2, before=groups[1].id)] == [groups[2].id, groups[3].id]
+    assert feed.mark_seen("alice") == 4 and feed.mark_read("alice", groups[0].id, groups[1].id) == 2
+    assert (feed.stats("alice").unseen, feed.stats("alice").unread) == (0, 2)
     assert feed.followers("alice") == ["bob"] and feed.following("bob") == ["alice", "carol"]
     assert feed.mute("bob", "carol") is True and feed.mutes("bob") == ["carol"] and feed.unmute("bob", "carol") is True
     assert feed.block("alice", "eve") is True and feed.blocks("alice") == ["eve"] and feed.unblock("alice", "eve") is True

@@ -35,6 +35,16 @@ test('a session through every kind of command', async () => {
   assert.deepEqual(new Set([...page.entries, ...rest.entries].map((e) => e.id)), new Set([reply, first]));
   const stats = await feed.stats('alice');
   assert.deepEqual([stats.followers, stats.following, stats.posts, stats.celebrity], [1, 0, 1, false]);
+  // alice's notifications: bob's like, dave's repost, carol's reply, bob's follow.
+  assert.deepEqual([stats.unseen, stats.unread], [4, 4]);
+  const groups = await feed.notifications('alice');
+  assert.deepEqual(groups.map((g) => g.verb), ['like', 'repost', 'reply', 'follow']);
+  assert.deepEqual([groups[0].object, groups[0].actors, groups[3].object, groups[3].seen], [first, ['bob'], null, false]);
+  assert.deepEqual((await feed.notifications('alice', { count: 1, before: groups[2].id })).map((g) => g.id), [groups[3].id]);
+  assert.equal(await feed.markSeen('alice'), 4);
+  assert.equal(await feed.markRead('alice', [groups[0].id]), 1);
+  const after = await feed.stats('alice');
+  assert.deepEqual([after.unseen, after.unread], [0, 3]);
   assert.deepEqual(await feed.followers('alice'), ['bob']);
   assert.deepEqual(await feed.following('bob'), ['alice', 'carol']);
   assert.equal(await feed.mute('bob', 'carol'), true);

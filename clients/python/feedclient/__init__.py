@@ -11,9 +11,10 @@
 from ._async import AsyncFeedClient
 from ._client import FeedClient
 from ._errors import Err, FeedServerError, NoAuth, Oom, Timeout, TryAgain, WrongPass
-from ._types import Entry, FeedEvent, RankedPage, Stats
+from ._types import Entry, FeedEvent, NotificationGroup, RankedPage, Stats
 
 __all__ = [
-    "AsyncFeedClient", "Entry", "Err", "FeedClient", "FeedEvent", "FeedServerError", "NoAuth", "Oom", "RankedPage", "Stats",
+    "AsyncFeedClient", "Entry", "Err", "FeedClient", "FeedEvent", "FeedServerError", "NoAuth", "NotificationGroup", "Oom",
+    "RankedPage", "Stats",
     "Timeout", "TryAgain", "WrongPass",
 ]

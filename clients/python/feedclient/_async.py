@@ -10,7 +10,7 @@ import redis.asyncio
 from . import _commands as _c
 from ._commands import Call, PostID
 from ._errors import translate
-from ._types import Entry, FeedEvent, RankedPage, Stats
+from ._types import Entry, FeedEvent, NotificationGroup, RankedPage, Stats
 
 T = TypeVar("T")
 
@@ -81,8 +81,20 @@ class AsyncFeedClient:
         return await self._run(_c.like(user, post_id, False))
 
     async def stats(self, user: str) -> Stats:
-        """Followers, following, posts, timeline size, celebrity."""
+        """Followers, following, posts, timeline size, celebrity, unseen and unread notification groups."""
         return await self._run(_c.user_stats(user))
+
+    async def notifications(self, user: str, count: Optional[int] = None, before: Optional[str] = None) -> List[NotificationGroup]:
+        """The user's notification groups, newest-updated first; page with before=the last group's id."""
+        return await self._run(_c.notifications(user, count, before))
+
+    async def mark_seen(self, user: str) -> int:
+        """Marks every notification group seen; how many shown groups were not."""
+        return await self._run(_c.mark_seen(user))
+
+    async def mark_read(self, user: str, *group_ids: str) -> int:
+        """Marks the groups read; how many shown groups were not."""
+        return await self._run(_c.mark_read(user, group_ids))
 
     async def followers(self, user: str, count: Optional[int] = None, after: Optional[str] = None) -> List[str]:
         """Who follows the user; page with after=the last one."""

@@ -9,7 +9,7 @@ import redis
 from . import _commands as _c
 from ._commands import Call, PostID
 from ._errors import translate
-from ._types import Entry, FeedEvent, RankedPage, Stats
+from ._types import Entry, FeedEvent, NotificationGroup, RankedPage, Stats
 
 T = TypeVar("T")
 
@@ -81,8 +81,20 @@ class FeedClient:
         return self._run(_c.like(user, post_id, False))
 
     def stats(self, user: str) -> Stats:
-        """Followers, following, posts, timeline size, celebrity."""
+        """Followers, following, posts, timeline size, celebrity, unseen and unread notification groups."""
         return self._run(_c.user_stats(user))
+
+    def notifications(self, user: str, count: Optional[int] = None, before: Optional[str] = None) -> List[NotificationGroup]:
+        """The user's notification groups, newest-updated first; page with before=the last group's id."""
+        return self._run(_c.notifications(user, count, before))
+
+    def mark_seen(self, user: str) -> int:
+        """Marks every notification group seen; how many shown groups were not."""
+        return self._run(_c.mark_seen(user))
+
+    def mark_read(self, user: str, *group_ids: str) -> int:
+        """Marks the groups read; how many shown groups were not."""
+        return self._run(_c.mark_read(user, group_ids))
 
     def followers(self, user: str, count: Optional[int] = None, after: Optional[str] = None) -> List[str]:
         """Who follows the user; page with after=the last one."""

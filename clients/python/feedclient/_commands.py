@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, List, Optional, Sequence, TypeVar, Union
 
-from ._types import Entry, RankedPage, Stats, entry, stats
+from ._types import Entry, NotificationGroup, RankedPage, Stats, entry, notification_group, stats
 
 T = TypeVar("T")
 PostID = Union[str, int]
@@ -117,6 +117,21 @@ def like(user: str, post_id: PostID, liking: bool) -> Call[int]:
 
 def user_stats(user: str) -> Call[Stats]:
     return Call(_a("FEED.STATS", user), stats)
+
+
+def notifications(user: str, count: Optional[int], before: Optional[str]) -> Call[List[NotificationGroup]]:
+    def parse(value: Any) -> List[NotificationGroup]:
+        return [notification_group(item) for item in value]
+
+    return Call(_a("FEED.NOTIFICATIONS", user) + _page(["COUNT", count, "BEFORE", before]), parse)
+
+
+def mark_seen(user: str) -> Call[int]:
+    return Call(_a("FEED.MARK", user, "SEEN"), _int)
+
+
+def mark_read(user: str, group_ids: Sequence[str]) -> Call[int]:
+    return Call(_a("FEED.MARK", user, "READ", *group_ids), _int)
 
 
 def users(command: str, user: str, count: Optional[int], after: Optional[str]) -> Call[List[str]]:

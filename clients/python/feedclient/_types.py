@@ -48,6 +48,25 @@ class Stats:
     posts: int
     timeline: int
     celebrity: bool
+    unseen: int = 0
+    unread: int = 0
+
+
+@dataclass(frozen=True)
+class NotificationGroup:
+    """A notification group: ``verb`` (like, repost, reply, follow, mention)
+    on ``object`` (a post id; None for follows) by ``actors`` (the newest
+    five, newest first) of ``actor_count`` in all. ``id`` goes back to
+    FeedClient.mark_read and as notifications(before=...)."""
+
+    id: str
+    verb: str
+    object: Optional[str]
+    actors: List[str]
+    actor_count: int
+    updated_ms: int
+    seen: bool
+    read: bool
 
 
 @dataclass(frozen=True)
@@ -108,4 +127,13 @@ def stats(value: Any) -> Stats:
     fields = as_map(value)
     return Stats(
         followers=int(fields["followers"]), following=int(fields["following"]), posts=int(fields["posts"]),
-        timeline=int(fields["timeline"]), celebrity=bool(int(fields["celebrity"])))
+        timeline=int(fields["timeline"]), celebrity=bool(int(fields["celebrity"])),
+        unseen=int(fields.get("unseen", 0)), unread=int(fields.get("unread", 0)))
+
+
+def notification_group(value: Any) -> NotificationGroup:
+    fields = as_map(value)
+    return NotificationGroup(
+        id=str(fields["id"]), verb=str(fields["verb"]), object=None if fields["object"] is None else str(fields["object"]),
+        actors=[str(actor) for actor in fields["actors"]], actor_count=int(fields["actor_count"]),
+        updated_ms=int(fields["updated_ms"]), seen=bool(int(fields["seen"])), read=bool(int(fields["read"])))
