@@ -22,16 +22,17 @@ extension FeedEngine {
         let key = NotificationKey(verb: verb, object: object, at: now)
         self.notificationOrder += 1
         let source = NotificationSource(id: id, at: now, order: self.notificationOrder)
-        if self.notificationFeeds[user]?.groups[key] == nil {
+        // A full feed makes room first (the only case that looks at the group beforehand).
+        if (self.notificationFeeds[user]?.groups.count ?? 0) >= cap, self.notificationFeeds[user]?.groups[key] == nil {
             while (self.notificationFeeds[user]?.groups.count ?? 0) >= cap, let stalest = self.stalestGroup(of: user) {
                 self.removeNotificationGroup(user, stalest)
             }
-            self.notificationFeeds[user, default: NotificationFeed()].groups[key] = NotificationGroup()
+        }
+        self.record(.notified(user: user, group: key, actor: actor, source: source, added: true))
+        if self.addSource(source, of: actor, to: key, of: user) {
             self.usage.notificationGroups += 1
             if verb == .mention { self.mentionedIn[object, default: []].append(user) }
         }
-        self.record(.notified(user: user, group: key, actor: actor, source: source, added: true))
-        self.addSource(source, of: actor, to: key, of: user)
         self.noteNotificationChange(user, key, actor)
     }
 
@@ -49,10 +50,7 @@ extension FeedEngine {
             self.notificationFeeds[user]!.groups[key]!.actors.count
         )
         if sourcesLeft == 0 && actorsLeft == 1 { return self.removeNotificationGroup(user, key) }
-        let index = self.notificationFeeds[user]!.groups[key]!.actors[actor]!.firstIndex { $0.id == id }!
-        let source = self.notificationFeeds[user]!.groups[key]!.actors[actor]!.remove(at: index)
-        if sourcesLeft == 0 { self.notificationFeeds[user]!.groups[key]!.actors[actor] = nil }
-        self.notificationFeeds[user]!.groups[key]!.refreshNewest()
+        let source = self.notificationFeeds[user]!.groups[key]!.remove(id, of: actor)
         self.usage.notificationSources -= 1
         self.record(.notified(user: user, group: key, actor: actor, source: source, added: false))
     }
@@ -62,13 +60,12 @@ extension FeedEngine {
         self.notificationFeeds[user]?.groups.min { $0.value.newest.order < $1.value.newest.order }?.key
     }
 
-    mutating func addSource(_ source: NotificationSource, of actor: UInt32, to key: NotificationKey, of user: UInt32) {
-        let isNew = self.notificationFeeds[user]!.groups[key]!.actors[actor] == nil
-        self.notificationFeeds[user]!.groups[key]!.actors[actor, default: []].append(source)
-        if isNew && source.order > self.notificationFeeds[user]!.groups[key]!.newest.order {
-            self.notificationFeeds[user]!.groups[key]!.newest = source
-        }
+    /// Adds a source to the user's group, making the feed and the group if
+    /// need be, in one in-place access; true when the group is new.
+    @discardableResult
+    mutating func addSource(_ source: NotificationSource, of actor: UInt32, to key: NotificationKey, of user: UInt32) -> Bool {
         self.usage.notificationSources += 1
+        return self.notificationFeeds[user, default: NotificationFeed()].add(source, of: actor, to: key)
     }
 
     /// Drops a whole group (journaled).
@@ -277,14 +274,13 @@ extension FeedEngine {
 
     /// A source from the store, at start-up (not journaled).
     public mutating func restoreNotification(user: UInt32, group key: NotificationKey, actor: UInt32, source: NotificationSource) {
-        if self.notificationFeeds[user]?.groups[key] == nil {
-            self.notificationFeeds[user, default: NotificationFeed()].groups[key] = NotificationGroup()
+        let sources = self.notificationFeeds[user]?.groups[key]?.actors[actor]
+        if sources?.contains(where: { $0.id == source.id }) == true { return }
+        let existed = sources != nil
+        if self.addSource(source, of: actor, to: key, of: user) {
             self.usage.notificationGroups += 1
             if key.verb == .mention { self.mentionedIn[key.object, default: []].append(user) }
         }
-        if self.notificationFeeds[user]!.groups[key]!.actors[actor]?.contains(where: { $0.id == source.id }) == true { return }
-        let existed = self.notificationFeeds[user]!.groups[key]!.actors[actor] != nil
-        self.addSource(source, of: actor, to: key, of: user)
         // Sources come in any order: one earlier than an actor's others moves when they joined.
         if existed && NotificationGroup.joined(self.notificationFeeds[user]!.groups[key]!.actors[actor]!).order == source.order {
             self.notificationFeeds[user]!.groups[key]!.refreshNewest()

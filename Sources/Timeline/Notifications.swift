@@ -104,6 +104,13 @@ struct NotificationFeed: Sendable {
 
     /// Actors a group shows by name.
     static let shownActors = 5
+
+    /// Adds a source to a group, made if need be; true when it is new.
+    mutating func add(_ source: NotificationSource, of actor: UInt32, to key: NotificationKey) -> Bool {
+        let before = self.groups.count
+        self.groups[key, default: NotificationGroup()].add(source, of: actor)
+        return self.groups.count != before
+    }
 }
 
 /// A group's actors, each with the actions that put them there (a user who
@@ -114,6 +121,29 @@ struct NotificationGroup: Sendable {
     var newest = NotificationSource(id: 0, at: 0, order: 0)
     /// The group was read after actors that joined before this (FEED.MARK READ).
     var readOrder: UInt64 = 0
+
+    /// Adds an actor's source; a new actor is the newest (orders only grow).
+    mutating func add(_ source: NotificationSource, of actor: UInt32) {
+        let before = self.actors.count
+        self.actors[actor, default: []].append(source)
+        if self.actors.count != before && source.order > self.newest.order { self.newest = source }
+    }
+
+    /// Takes an actor's source out (the actor, with their last); keeps
+    /// `newest` right, walking every actor only when the newest join left.
+    mutating func remove(_ id: UInt64, of actor: UInt32) -> NotificationSource {
+        let index = self.actors[actor]!.firstIndex { $0.id == id }!
+        let source = self.actors[actor]!.remove(at: index)
+        if self.actors[actor]!.isEmpty {
+            self.actors[actor] = nil
+        } else {
+            // Their join may move later: past the group's newest, it is the newest.
+            let joined = Self.joined(self.actors[actor]!)
+            if joined.order > self.newest.order { self.newest = joined }
+        }
+        if source.order == self.newest.order { self.refreshNewest() }
+        return source
+    }
 
     /// When an actor joined: their first source still standing.
     static func joined(_ sources: [NotificationSource]) -> NotificationSource {

@@ -105,7 +105,7 @@ extension FeedBench {
 
         @OptionGroup var target: TargetOptions
         @Option(help: "posts, reads, mix, follows (follow/unfollow churn) or likes (of --post-ids).") var workload = "mix"
-        @Option(help: "A file of post ids, one per line, for the likes workload.") var postIDs: String?
+        @Option(name: .customLong("post-ids"), help: "A file of post ids, one per line, for the likes workload.") var postIDs: String?
         @Option(help: "Users the requests pick from (user:0 … user:N-1).") var users = 10_000
         @Option(name: .short, help: "Connections.") var connections = 50
         @Option(name: .customShort("P"), help: "Requests in flight per connection (closed loop).") var pipeline = 1
