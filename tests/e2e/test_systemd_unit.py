@@ -26,7 +26,7 @@ def test_the_unit_runs_unprivileged_and_hardened():
     settings = dict(re.findall(r"^(\w+)=(.*)$", text, flags=re.M))
     assert settings["DynamicUser"] == "yes" and settings["NoNewPrivileges"] == "yes"
     assert settings["ProtectSystem"] == "strict" and settings["PrivateTmp"] == "yes"
-    maxclients = int(re.search(r"Most clients connected at once\. \(default: (\d+)",
+    maxclients = int(re.search(r"--maxclients <value>[\s\S]*?\(default: (\d+)",
                                subprocess.run([BINARY, "--help"], capture_output=True, text=True, timeout=30).stdout).group(1))
     assert int(settings["LimitNOFILE"]) >= maxclients + 32
     assert settings["KillSignal"] == "SIGTERM"

@@ -15,4 +15,12 @@ public enum ByteSize {
         guard let number = Int(lower), number >= 0 else { return nil }
         return number
     }
+
+    /// The shortest exact text: `256mb`, `1gb`, `1536`, `0`.
+    public static func text(_ bytes: Int) -> String {
+        for (suffix, unit) in [("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10)] where bytes >= unit && bytes % unit == 0 {
+            return "\(bytes / unit)\(suffix)"
+        }
+        return String(bytes)
+    }
 }

@@ -72,6 +72,22 @@ public struct ServerConfiguration: Sendable {
     public var slowlogMaxLength: Int = 128
 
     public init() {}
+
+    /// Checks every setting against its declaration (ServerSettings), so a
+    /// configuration built in code is held to what the command line is (the
+    /// server checks it before it listens).
+    public func validate() throws(SettingError) {
+        for setting in ServerSettings.all {
+            var copy = self
+            let value = setting.get(self)
+            if let problem = setting.set(&copy, value) {
+                switch problem {
+                case .invalid: throw SettingError(message: "\(setting.name) \(value) is not a valid --\(setting.name)")
+                case .reason(let reason): throw SettingError(message: "\(setting.name) \(value): \(reason)")
+                }
+            }
+        }
+    }
 }
 
 /// When a write is acknowledged, and how the journal reaches PostgreSQL.

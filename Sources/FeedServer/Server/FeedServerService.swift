@@ -21,6 +21,8 @@ public final class FeedServerService: Service, Sendable {
 
     public func run() async throws {
         let configuration = self.context.configuration
+        // Built in code or from flags, the configuration meets the same checks.
+        try configuration.validate()
         // Start-up work (migrations, loading) finishes before the listener opens.
         try await self.context.persistence?.ready.wait()
         let listener = try await self.bind()

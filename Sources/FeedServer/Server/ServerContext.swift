@@ -66,6 +66,9 @@ public final class ServerContext: Sendable {
             slowerThanMicroseconds: configuration.slowlogSlowerThanMicroseconds, maxLength: configuration.slowlogMaxLength)
         var feed = configuration.feed
         feed.recordsMutations = configuration.persistence == .postgres
+        // What follows from the timeline cap: the recent lists keep as many; a follow copies at most that.
+        feed.recentPostsCap = feed.timelineCap
+        feed.backfillCount = Swift.min(feed.backfillCount, feed.timelineCap)
         self.feed = SharedFeedEngine(configuration: feed)
         self.persistence = configuration.persistence == .postgres ? Persistence(settings: configuration.postgres) : nil
         self.memory = MemoryGovernor(limit: configuration.maxMemoryBytes)
