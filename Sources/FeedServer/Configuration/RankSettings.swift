@@ -1,11 +1,10 @@
 import Foundation
 import Timeline
 
-/// The ranked feed's settings, each declared once: its name (the flag is
-/// `--name`, CONFIG GET/SET use `name`), environment variable, default,
-/// text, and how to read and write it. The command line, the environment,
-/// `--help`, CONFIG GET and CONFIG SET all come from this table, and a test
-/// checks the README lists every one (docs/adr/0013-ranked-feed.md).
+/// The ranked feed's weights, each with its name, text, bounds and how to
+/// read and write it in `RankWeights`; ServerSettings makes each a server
+/// setting like any other (flag, environment, file, CONFIG GET), and one
+/// CONFIG SET can change while the server runs (docs/adr/0013-ranked-feed.md).
 public struct RankSetting: Sendable {
     public let name: String
     public let doc: String
@@ -13,8 +12,6 @@ public struct RankSetting: Sendable {
     /// Reads a value: how to apply it, or why it is not one.
     let parse: @Sendable (String) -> Result<@Sendable (inout RankWeights) -> Void, ConfigParameters.SetFailure>
 
-    public var environment: String { "FEED_" + self.name.uppercased().replacingOccurrences(of: "-", with: "_") }
-    public var defaultText: String { self.get(RankWeights()) }
 
     /// Sets `weights` from `text`, or says why not.
     public func apply(_ text: String, to weights: inout RankWeights) -> String? {
@@ -94,14 +91,4 @@ public enum RankSettings {
         .duration("rank-page-ttl", "How long a ranked first page's PAGE tokens stay valid.", get: { $0.pageTTLMilliseconds }, set: { $0.pageTTLMilliseconds = $1 }),
         .count("rank-pages", in: 1...1_000_000, "Most ranked snapshots (one per reader) kept for paging; the oldest goes first.", get: { $0.maxSnapshots }, set: { $0.maxSnapshots = $1 }),
     ]
-
-    public static func named(_ name: String) -> RankSetting? {
-        all.first { $0.name == name.lowercased() }
-    }
-
-    /// `--help` text: one line per setting with its default and variable.
-    public static var helpText: String {
-        all.map { "  --\($0.name) <value>  \($0.doc) (default: \($0.defaultText), env: \($0.environment))" }
-            .joined(separator: "\n")
-    }
 }
