@@ -244,6 +244,17 @@ public struct FeedEngine: Sendable {
 
     public var userCount: Int { self.names.count }
 
+    /// Makes later post ids carry `node` (a cluster gives each node its
+    /// number at start-up), still above every id made or loaded so far.
+    public mutating func useNode(_ node: Int) {
+        let latest = self.ids.latest
+        self.ids = PostIDGenerator(node: node)
+        self.ids.advance(past: latest)
+    }
+
+    /// How many users' ids pass `test` (CLUSTER COUNTKEYSINSLOT): a walk of every user.
+    public func countUsers(where test: (String) -> Bool) -> Int { self.names.count(where: test) }
+
     func isActive(_ user: UInt32, now: Int64) -> Bool {
         now - self.lastActive[Int(user)] <= self.configuration.inactiveAfterMilliseconds
     }

@@ -152,15 +152,15 @@ def free_port():
 
 
 @contextlib.contextmanager
-def stock_redis(prefix):
-    """A stock redis-server of its own on loopback; yields its port."""
+def stock_redis(prefix, *extra):
+    """A stock redis-server of its own on loopback (with `extra` arguments); yields its port."""
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
     port = free_port()
     workdir = tempfile.mkdtemp(prefix=prefix)
     process = subprocess.Popen(
         ["timeout", "-k", "5", PROCESS_LIFETIME, "redis-server", "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", workdir],
+         "--save", "", "--appendonly", "no", "--dir", workdir, *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -70,6 +70,11 @@ public struct ServerConfiguration: Sendable {
     public var slowlogSlowerThanMicroseconds: Int = 10_000
     /// Entries the slow log keeps (Redis's slowlog-max-len).
     public var slowlogMaxLength: Int = 128
+    /// Cluster mode (docs/adr/0015-cluster.md): route by Redis Cluster's hash
+    /// slots, with the slot map and membership in PostgreSQL.
+    public var clusterEnabled = false
+    /// The address other nodes and clients reach this node at; nil: `bindAddress`.
+    public var clusterAnnounceIP: String? = nil
 
     public init() {}
 
@@ -86,6 +91,9 @@ public struct ServerConfiguration: Sendable {
                 case .reason(let reason): throw SettingError(message: "\(setting.name) \(value): \(reason)")
                 }
             }
+        }
+        if self.clusterEnabled && self.persistence != .postgres {
+            throw SettingError(message: "cluster mode needs PostgreSQL (--persistence postgres): the nodes share it")
         }
     }
 }

@@ -31,6 +31,7 @@ public struct ServerSetting: Sendable {
     public enum Group: String, Sendable, CaseIterable {
         case network = "Network and clients"
         case persistence = "Persistence"
+        case cluster = "Several nodes"
         case feed = "The feed engine"
         case observability = "Observability and real time"
         case ranking = "The ranked feed"

@@ -8,7 +8,8 @@ import Timeline
 /// Every setting of the server, in the order `--help`, the README and
 /// ops/feed-server.conf list them.
 public enum ServerSettings {
-    public static let all: [ServerSetting] = network + persistence + feed + observability + RankSettings.all.map(ServerSetting.rank)
+    public static let all: [ServerSetting] =
+        network + persistence + cluster + feed + observability + RankSettings.all.map(ServerSetting.rank)
 
     private static let network: [ServerSetting] = [
         .text("bind", .network, "Address to listen on.", get: { $0.bindAddress }, set: { $0.bindAddress = $1 ?? "127.0.0.1" }),
@@ -130,6 +131,16 @@ public enum ServerSettings {
             set: { $0.feed.maxBodyBytes = $1 }),
         .integer(
             "node-id", .feed, in: 0...1023, "This server's number in post ids (0-1023).", get: { $0.feed.node }, set: { $0.feed.node = $1 }),
+    ]
+
+    private static let cluster: [ServerSetting] = [
+        .flag(
+            "cluster", .cluster,
+            "yes: a Redis Cluster node: commands for users of slots other nodes own get -MOVED; the slot map lives in PostgreSQL, shared by the nodes.",
+            get: { $0.clusterEnabled }, set: { $0.clusterEnabled = $1 }),
+        .text(
+            "cluster-announce-ip", .cluster, "The address clients and other nodes reach this node at.",
+            defaultNote: "the --bind address", get: { $0.clusterAnnounceIP }, set: { $0.clusterAnnounceIP = $1 }),
     ]
 
     private static let observability: [ServerSetting] = [

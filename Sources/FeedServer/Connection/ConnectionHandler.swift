@@ -187,6 +187,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard self.state.authenticated || spec.allowedBeforeAuth else {
             return self.reject(RedisError.noAuth, counting: entry.stats)
         }
+        // A cluster node serves the users of its own slots and redirects the rest.
+        if let cluster = self.server.cluster, spec.firstKey > 0, arguments.count > spec.firstKey,
+            let redirect = cluster.redirect(forKey: arguments[spec.firstKey])
+        {
+            return self.reject(redirect, counting: entry.stats)
+        }
         if ObjectIdentifier(spec) != self.publishedCommand {
             self.publishedCommand = ObjectIdentifier(spec)
             self.state.record.lastCommand.store(Unmanaged.passUnretained(spec), ordering: .relaxed)

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import Timeline
 
 /// The listening server as a `Service`: it binds, serves until SHUTDOWN or
 /// the service group's graceful shutdown (SIGTERM, SIGINT), then stops
@@ -28,6 +29,8 @@ public final class FeedServerService: Service, Sendable {
         let listener = try await self.bind()
         let address = listener.localAddress
         self.context.boundPort.store(address?.port ?? configuration.port, ordering: .relaxed)
+        let clusterRefresh = try await self.startCluster(port: address?.port ?? configuration.port)
+        defer { clusterRefresh?.cancel() }
         self.context.logger.notice(
             "Ready to accept connections on \(configuration.bindAddress):\(address?.port ?? configuration.port)",
             metadata: ["threads": "\(configuration.eventLoopThreads)", "persistence": "\(configuration.persistence)"])
@@ -54,6 +57,28 @@ public final class FeedServerService: Service, Sendable {
         try? await listener.close()
         await self.drainConnections()
         self.context.logger.notice("feed-server is now ready to exit, bye bye...")
+    }
+
+    /// In cluster mode: registers this node (by the address clients reach
+    /// it at) and loads the slot map, then follows PostgreSQL's changes to
+    /// it every 200 ms.
+    private func startCluster(port: Int) async throws -> Task<Void, Never>? {
+        guard let cluster = self.context.cluster, let store = self.context.persistence?.currentStore else { return nil }
+        let host = self.context.configuration.clusterAnnounceIP ?? self.context.configuration.bindAddress
+        let number = try await cluster.start(client: store.client, host: host, port: port, logger: self.context.logger)
+        // Post ids made on different nodes never collide: each carries its node's number.
+        self.context.feed.withEngine { $0.useNode(number) }
+        let logger = self.context.logger
+        return Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                do {
+                    try await cluster.refresh()
+                } catch {
+                    logger.warning("Could not reload the cluster's slot map: \(error)")
+                }
+            }
+        }
     }
 
     private func bind() async throws -> any Channel {

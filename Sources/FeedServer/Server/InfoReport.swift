@@ -59,7 +59,7 @@ struct InfoReport {
         case "modules": return ("Modules", [])
         case "errorstats": return ("Errorstats", self.errorLines())
         case "commandstats": return ("Commandstats", self.commandLines())
-        case "cluster": return ("Cluster", [("cluster_enabled", "0")])
+        case "cluster": return ("Cluster", [("cluster_enabled", self.server.cluster == nil ? "0" : "1")])
         case "keyspace": return ("Keyspace", self.keyspaceLines())
         case "feed": return ("Feed", self.feedLines())
         default: return nil

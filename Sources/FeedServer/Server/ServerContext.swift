@@ -34,6 +34,8 @@ public final class ServerContext: Sendable {
     let pubsub: PubSubRegistry
     /// The feed channels' events (`feed:<user>`, `posts:<author>`).
     let feedEvents: FeedEvents
+    /// This node's part in a cluster; nil unless `--cluster yes`.
+    let cluster: ClusterState?
     /// Browser event streams open now (`--events-port`).
     let eventStreams: EventStreamRegistry
     /// Signs and checks the event streams' tokens (FEED.TOKEN).
@@ -75,6 +77,7 @@ public final class ServerContext: Sendable {
         self.pubsub = PubSubRegistry()
         self.eventStreams = EventStreamRegistry()
         self.feedEvents = FeedEvents(pubsub: self.pubsub, streams: self.eventStreams)
+        self.cluster = configuration.clusterEnabled ? ClusterState() : nil
         self.eventTokens = EventTokens(secret: configuration.eventsSecret.map { Array($0.utf8) } ?? EventTokens.randomSecret())
         self.startedAtMicroseconds = WallClock.microseconds()
         var generator = SystemRandomNumberGenerator()

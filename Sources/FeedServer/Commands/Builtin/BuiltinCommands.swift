@@ -5,6 +5,6 @@ enum BuiltinCommands {
         ConnectionCommands.ping, ConnectionCommands.echo, ConnectionCommands.select, ConnectionCommands.quit,
         ConnectionCommands.reset, AuthCommands.auth, AuthCommands.hello, ClientCommand.spec, CommandCommand.spec,
         InfoCommand.spec, ConfigCommand.spec, ServerCommands.dbsize, ServerCommands.time, ServerCommands.shutdown,
-        SlowlogCommand.spec,
+        SlowlogCommand.spec, ClusterCommands.spec,
     ]
 }

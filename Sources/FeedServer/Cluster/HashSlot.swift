@@ -1,0 +1,36 @@
+import NIOCore
+
+/// Redis Cluster's key → slot map: CRC16 (XMODEM: polynomial 0x1021, initial
+/// value 0) of the key, modulo 16,384; a key with a non-empty `{…}` hashes
+/// only what is between its first `{` and the first `}` after it, so keys
+/// that share a hash tag share a slot. The same answer redis-server's CLUSTER
+/// KEYSLOT gives, which is what cluster clients compute to route.
+enum HashSlot {
+    static let count = 16_384
+
+    static func of(_ key: some Collection<UInt8>) -> Int {
+        let bytes = Array(key)
+        if let open = bytes.firstIndex(of: UInt8(ascii: "{")),
+            let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
+        {
+            return Int(Self.crc16(bytes[(open + 1)..<close]) & 0x3FFF)
+        }
+        return Int(Self.crc16(bytes[...]) & 0x3FFF)
+    }
+
+    static func of(_ key: ByteBuffer) -> Int { Self.of(key.readableBytesView) }
+
+    static func of(_ key: String) -> Int { Self.of(key.utf8) }
+
+    static func crc16(_ bytes: ArraySlice<UInt8>) -> UInt16 {
+        var crc: UInt16 = 0
+        for byte in bytes { crc = (crc << 8) ^ Self.table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)] }
+        return crc
+    }
+
+    private static let table: [UInt16] = (0..<256).map { index in
+        var crc = UInt16(index) << 8
+        for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
+        return crc
+    }
+}
