@@ -8,10 +8,14 @@ with -9 and restarted gets its identity and slots back from PostgreSQL."""
 import random
 import re
 import subprocess
+import threading
+import time
 
 import pytest
 import redis
 from redis.cluster import ClusterNode, RedisCluster
+
+from feedclient import FeedClient
 
 from conftest import free_port, stock_redis
 from postgres_fixture import Postgres
@@ -163,3 +167,27 @@ def test_cluster_commands_refuse_bad_input(start_server, postgres, redis_server)
     assert first.execute_command("CLUSTER", "COUNTKEYSINSLOT", 0) == 0
     assert first.execute_command("CLUSTER", "DELSLOTS", 0) == "OK"
     assert second.execute_command("CLUSTER", "ADDSLOTS", 0) == "OK"
+
+
+def test_the_python_client_takes_several_nodes(start_server, postgres):
+    nodes = start_nodes(start_server, postgres)
+    create(nodes)
+    feed = FeedClient(nodes=[("127.0.0.1", nodes[1].port)])
+    users = [f"user:{index}" for index in range(12)]
+    assert len({owner(nodes, user)[0].port for user in users}) == 3  # the users live on all three nodes
+    posted = {user: feed.post(user, f"hi from {user}") for user in users}
+    for user in users:
+        assert [entry.id for entry in feed.read(user)] == [posted[user]]
+        assert feed.stats(user).posts == 1
+    # A subscription goes to the node that serves the user.
+    user = next(user for user in users if owner(nodes, user)[0] is nodes[2])
+    events = feed.subscribe(user)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(next(events)), daemon=True)
+    reader.start()
+    deadline = time.time() + 10
+    while not received and time.time() < deadline:
+        feed.post(user, "live")  # until the subscription is in place
+        reader.join(0.3)
+    assert received and received[0].event == "post" and received[0].author == user, received
+    feed.close()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, List, Optional, TypeVar
+from typing import Any, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import redis
+from redis.cluster import ClusterNode, RedisCluster
 
 from . import _commands as _c
 from ._commands import Call, PostID
@@ -16,11 +17,23 @@ T = TypeVar("T")
 
 class FeedClient:
     """A blocking client. Pass redis-py's connection options (host, port,
-    password, protocol, …) or an existing ``redis.Redis`` as ``client``.
-    Error replies raise the exceptions of ``feedclient`` (Err, TryAgain, …)."""
+    password, protocol, …) or an existing ``redis.Redis`` as ``client``; or,
+    for a cluster (``--cluster yes`` nodes), some of its nodes as ``nodes``
+    ([(host, port), …]): commands then go through redis-py's RedisCluster,
+    each to the node that serves its user. Error replies raise the
+    exceptions of ``feedclient`` (Err, TryAgain, …)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 6380, *, client: Optional["redis.Redis"] = None, **options: Any) -> None:
-        self.redis: "redis.Redis" = client if client is not None else redis.Redis(host=host, port=port, decode_responses=True, **options)
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 6380, *, client: Optional["redis.Redis"] = None,
+        nodes: Optional[Sequence[Tuple[str, int]]] = None, **options: Any,
+    ) -> None:
+        self.redis: Union["redis.Redis", RedisCluster]
+        if nodes:
+            self.redis = RedisCluster(
+                startup_nodes=[ClusterNode(node_host, node_port) for node_host, node_port in nodes],  # type: ignore[no-untyped-call]
+                decode_responses=True, **options)
+        else:
+            self.redis = client if client is not None else redis.Redis(host=host, port=port, decode_responses=True, **options)
 
     def _run(self, call: Call[T]) -> T:
         try:
@@ -138,7 +151,12 @@ class FeedClient:
 
     def subscribe(self, user: str) -> Iterator[FeedEvent]:
         """The events of the user's feed as they happen (``feed:<user>``), until the iterator is closed."""
-        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        if isinstance(self.redis, RedisCluster):
+            # A user's events are published on the node that serves the user.
+            node = self.redis.get_node_from_key(user)  # type: ignore[no-untyped-call]
+            pubsub = self.redis.pubsub(node=node, ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        else:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         pubsub.subscribe(f"feed:{user}")
         try:
             for message in pubsub.listen():
