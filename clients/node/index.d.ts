@@ -71,6 +71,8 @@ export interface ClientConfig {
   host?: string;
   port?: number;
   password?: string;
+  /** A cluster's nodes (some are enough): commands go to the node that serves their user. */
+  nodes?: Array<{ host?: string; port?: number }>;
   [option: string]: unknown;
 }
 

@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 // node-redis 4 is CommonJS; Debian installs it outside node_modules
 // (NODE_PATH=/usr/share/nodejs), which only require() looks at.
 const require = createRequire(import.meta.url);
-const { createClient } = require('redis');
+const { createClient, createCluster } = require('redis');
+const calculateSlot = require('cluster-key-slot');  // node-redis's own, as RedisCluster routes
 
 /** An error reply; `code` is its Redis error code. */
 export class FeedServerError extends Error {
@@ -84,14 +85,26 @@ const flag = (reply) => Number(reply) === 1;
 const entries = (reply) => reply.map(entry);
 
 export class FeedClient {
-  /** @param {object} [config] node-redis's createClient options, or { host, port, password }. */
+  /**
+   * @param {object} [config] node-redis's createClient options, or { host, port, password };
+   * for a cluster (--cluster yes nodes), { nodes: [{ host, port }, …] }: commands then go
+   * through node-redis's createCluster, each to the node that serves its user.
+   */
   constructor(config = {}) {
-    const { host, port, password, ...rest } = config;
-    this.redis = createClient({
-      socket: { host: host ?? '127.0.0.1', port: port ?? 6380 },
-      ...(password ? { password } : {}),
-      ...rest,
-    });
+    const { host, port, password, nodes, ...rest } = config;
+    this.cluster = Array.isArray(nodes) && nodes.length > 0;
+    if (this.cluster) {
+      this.redis = createCluster({
+        rootNodes: nodes.map((node) => ({ url: `redis://${node.host ?? '127.0.0.1'}:${node.port ?? 6380}` })),
+        defaults: { ...(password ? { password } : {}), ...rest },
+      });
+    } else {
+      this.redis = createClient({
+        socket: { host: host ?? '127.0.0.1', port: port ?? 6380 },
+        ...(password ? { password } : {}),
+        ...rest,
+      });
+    }
     this.redis.on('error', () => {});  // errors reach the caller through the commands
   }
 
@@ -100,7 +113,9 @@ export class FeedClient {
 
   async run(args, parse) {
     try {
-      return parse(await this.redis.sendCommand(args.map(String)));
+      const strings = args.map(String);
+      // In a cluster, every FEED command's first argument is its key (its user).
+      return parse(await (this.cluster ? this.redis.sendCommand(strings[1], false, strings) : this.redis.sendCommand(strings)));
     } catch (error) {
       throw translate(error);
     }
@@ -173,7 +188,8 @@ export class FeedClient {
    * a connection of their own; leaving the loop (or return()) unsubscribes.
    */
   subscribe(user) {
-    const subscriber = this.redis.duplicate();
+    // A user's events are published on the node that serves the user.
+    const subscriber = this.cluster ? this.redis.getSlotMaster(calculateSlot(user)).client.duplicate() : this.redis.duplicate();
     subscriber.on('error', () => {});
     const queue = [];
     const waiting = [];

@@ -5,6 +5,8 @@ redis-server in cluster mode answers; -MOVED for users of another node's
 slots, followed by `redis-cli -c` and redis-py's RedisCluster; a node killed
 with -9 and restarted gets its identity and slots back from PostgreSQL."""
 
+import os
+import pathlib
 import random
 import re
 import subprocess
@@ -17,7 +19,7 @@ from redis.cluster import ClusterNode, RedisCluster
 
 from feedclient import FeedClient
 
-from conftest import free_port, stock_redis
+from conftest import ROOT, free_port, stock_redis
 from postgres_fixture import Postgres
 
 
@@ -93,7 +95,9 @@ def test_keyslot_is_redis_servers(start_server, postgres):
     rng = random.Random(5)
     keys = ["", "a", "user:42", "{user:42}.followers", "{user:42}.following", "foo{}{bar}", "foo{{bar}}zap", "{}", "{a",
             "ünïcødé", "emoji 😀"] + [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 20))) for _ in range(200)]
-    with stock_redis("redis-cluster-", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf") as port:
+    # The bus port would be port + 10000, past 65535 for a high free port: give it one.
+    bus = str(free_port())
+    with stock_redis("redis-cluster-", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", bus) as port:
         theirs = redis.Redis(port=port)
         for key in keys:
             assert ours.execute_command("CLUSTER", "KEYSLOT", key) == theirs.execute_command("CLUSTER", "KEYSLOT", key), key
@@ -191,3 +195,36 @@ def test_the_python_client_takes_several_nodes(start_server, postgres):
         reader.join(0.3)
     assert received and received[0].event == "post" and received[0].author == user, received
     feed.close()
+
+
+NODE_SCRIPT = """
+import { connect } from '%s';
+const feed = await connect({ nodes: [{ host: '127.0.0.1', port: Number(process.env.FEED_PORT) }] });
+const users = Array.from({ length: 12 }, (_, index) => `user:${index}`);
+const posted = {};
+for (const user of users) posted[user] = await feed.post(user, `hi from ${user}`);
+for (const user of users) {
+  const entries = await feed.read(user);
+  if (entries.length !== 1 || entries[0].id !== posted[user]) throw new Error(`${user}: ${JSON.stringify(entries)}`);
+}
+const events = feed.subscribe(users[3]);
+await events.ready();
+const next = events.next();
+await feed.post(users[3], 'live');
+const event = (await next).value;
+if (event.author !== users[3] || event.body !== 'live') throw new Error(JSON.stringify(event));
+await events.return();
+console.log('ok', Object.keys(posted).length);
+await feed.quit();
+"""
+
+
+@pytest.mark.skipif(not pathlib.Path("/usr/share/nodejs/redis").exists(), reason="node-redis missing")
+def test_the_node_client_takes_several_nodes(start_server, postgres, tmp_path):
+    nodes = start_nodes(start_server, postgres)
+    create(nodes)
+    script = tmp_path / "cluster-check.mjs"
+    script.write_text(NODE_SCRIPT % (ROOT / "clients" / "node" / "index.js").as_uri())
+    env = dict(os.environ, NODE_PATH="/usr/share/nodejs", FEED_PORT=str(nodes[0].port))
+    result = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0 and "ok 12" in result.stdout, result.stdout + result.stderr
