@@ -30,6 +30,7 @@ enum ConfigParameters {
         ),
         ("io-threads", { String($0.configuration.eventLoopThreads) }),
         ("loglevel", { $0.configuration.logLevel.rawValue }),
+        ("cluster-enabled", { $0.configuration.clusterEnabled ? "yes" : "no" }),
     ]
 
     /// The parameters CONFIG SET may change while the server runs: each
