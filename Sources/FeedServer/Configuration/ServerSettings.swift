@@ -33,7 +33,7 @@ public enum ServerSettings {
             get: { $0.clientOutputLimit }, set: { $0.clientOutputLimit = $1 }),
         ServerSetting(
             "client-output-buffer-limit-pubsub", .network,
-            "A subscriber whose unread output passes HARD, or stays above SOFT for SECONDS, is closed: \"HARD SOFT SECONDS\" (0 turns a limit off).",
+            "A subscriber (or event stream) whose unsent output passes HARD, or stays above SOFT for SECONDS, is closed with one log line: \"HARD SOFT SECONDS\" (0 turns a limit off).",
             get: { $0.pubsubOutputLimit.text }, set: { configuration, text in
                 guard let limit = PubSubOutputLimit(text) else { return .invalid }
                 configuration.pubsubOutputLimit = limit
@@ -61,7 +61,7 @@ public enum ServerSettings {
             set: { $0.persistence = ServerConfiguration.Persistence(rawValue: $1)! }),
         .text(
             "postgres-url", .persistence,
-            "postgres://user[:password]@host:port/db; without it a private PostgreSQL runs in --data-dir (DATABASE_URL also works).",
+            "postgres://user[:password]@host:port/db (?sslmode=require; ?host=/socket/dir for a unix socket); without it a private PostgreSQL runs in --data-dir. DATABASE_URL also works.",
             defaultNote: "none", secret: true, get: { $0.postgres.url }, set: { $0.postgres.url = $1 }),
         .text(
             "data-dir", .persistence, "Where the embedded PostgreSQL keeps its data and log.", get: { $0.postgres.dataDirectory },
@@ -197,7 +197,10 @@ public enum ServerSettings {
     /// The README's settings table.
     public static var readmeTable: String {
         (["| flag | environment | default | what it does |", "|---|---|---|---|"]
-            + all.map { "| `--\($0.name)` | `\($0.environment)` | `\($0.defaultText)` | \($0.doc.replacingOccurrences(of: "|", with: "\\|")) |" })
+            + all.map { setting in
+                let value = setting.defaultNote ?? "`\(setting.defaultText)`"
+                return "| `--\(setting.name)` | `\(setting.environment)` | \(value) | \(setting.doc.replacingOccurrences(of: "|", with: "\\|")) |"
+            })
             .joined(separator: "\n")
     }
 
