@@ -1,5 +1,4 @@
 import NIOCore
-import PostgresNIO
 import RESP
 import Timeline
 
@@ -60,8 +59,6 @@ enum ClusterCommands {
                     writer.ok()
                 } catch let refusal as ClusterStore.Refusal {
                     writer.error(refusal.message)
-                } catch let failed as PostgresTransactionError where failed.closureError is ClusterStore.Refusal {
-                    writer.error((failed.closureError as! ClusterStore.Refusal).message)
                 } catch {
                     writer.error(CommandError.storeUnavailable.message)
                 }

@@ -17,7 +17,7 @@ struct ClusterStore: Sendable {
     /// This node's row, by its address: the id it had before a restart, or a new one.
     func register(host: String, port: Int) async throws -> ClusterView.Node {
         let id = Self.newID()
-        try await self.client.withTransaction(logger: self.logger) { connection in
+        try await self.transaction { connection in
             // One registration at a time, so numbers are given once each.
             try await connection.query("LOCK TABLE cluster_nodes IN EXCLUSIVE MODE", logger: self.logger)
             let inserted = try await connection.query(
@@ -68,7 +68,7 @@ struct ClusterStore: Sendable {
 
     /// CLUSTER ADDSLOTS: all of them this node's, or none if one is taken.
     func addSlots(_ slots: [Int], to id: String) async throws {
-        try await self.client.withTransaction(logger: self.logger) { connection in
+        try await self.transaction { connection in
             let taken = try await connection.query(
                 "SELECT slot FROM cluster_slots WHERE slot = ANY(\(slots.map(Int32.init))::int4[]) ORDER BY slot LIMIT 1 FOR UPDATE",
                 logger: self.logger)
@@ -82,7 +82,7 @@ struct ClusterStore: Sendable {
 
     /// CLUSTER DELSLOTS: the slots become unassigned (each must be assigned).
     func deleteSlots(_ slots: [Int]) async throws {
-        try await self.client.withTransaction(logger: self.logger) { connection in
+        try await self.transaction { connection in
             let deleted = try await connection.query(
                 "DELETE FROM cluster_slots WHERE slot = ANY(\(slots.map(Int32.init))::int4[]) RETURNING slot", logger: self.logger)
             var gone = Set<Int>()
@@ -97,7 +97,7 @@ struct ClusterStore: Sendable {
     /// CLUSTER MEET: this node and the one at `host:port` (which must have
     /// started in cluster mode on this database) are in the cluster.
     func meet(_ id: String, host: String, port: Int) async throws {
-        try await self.client.withTransaction(logger: self.logger) { connection in
+        try await self.transaction { connection in
             let updated = try await connection.query(
                 """
                 UPDATE cluster_nodes SET joined = true
@@ -113,9 +113,20 @@ struct ClusterStore: Sendable {
     }
 
     func setConfigEpoch(_ id: String, _ epoch: Int64) async throws {
-        try await self.client.withTransaction(logger: self.logger) { connection in
+        try await self.transaction { connection in
             try await connection.query("UPDATE cluster_nodes SET config_epoch = \(epoch) WHERE id = \(id)", logger: self.logger)
             try await Self.bump(connection, self.logger)
+        }
+    }
+
+    /// One transaction; a refusal thrown inside comes out as itself, not
+    /// wrapped in PostgresNIO's transaction error.
+    private func transaction(_ body: (PostgresConnection) async throws -> Void) async throws {
+        do {
+            try await self.client.withTransaction(logger: self.logger) { connection in try await body(connection) }
+        } catch let failed as PostgresTransactionError {
+            if let refusal = failed.closureError as? Refusal { throw refusal }
+            throw failed
         }
     }
 

@@ -8,21 +8,22 @@ import NIOCore
 enum HashSlot {
     static let count = 16_384
 
-    static func of(_ key: some Collection<UInt8>) -> Int {
-        let bytes = Array(key)
-        if let open = bytes.firstIndex(of: UInt8(ascii: "{")),
-            let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
-        {
-            return Int(Self.crc16(bytes[(open + 1)..<close]) & 0x3FFF)
+    /// The key's slot, read in place (no copy: routing runs it for every keyed command).
+    static func of<Key: Collection<UInt8>>(_ key: Key) -> Int {
+        if let open = key.firstIndex(of: UInt8(ascii: "{")) {
+            let rest = key[key.index(after: open)...]
+            if let close = rest.firstIndex(of: UInt8(ascii: "}")), close != rest.startIndex {
+                return Int(Self.crc16(rest[..<close]) & 0x3FFF)
+            }
         }
-        return Int(Self.crc16(bytes[...]) & 0x3FFF)
+        return Int(Self.crc16(key) & 0x3FFF)
     }
 
     static func of(_ key: ByteBuffer) -> Int { Self.of(key.readableBytesView) }
 
     static func of(_ key: String) -> Int { Self.of(key.utf8) }
 
-    static func crc16(_ bytes: ArraySlice<UInt8>) -> UInt16 {
+    static func crc16(_ bytes: some Collection<UInt8>) -> UInt16 {
         var crc: UInt16 = 0
         for byte in bytes { crc = (crc << 8) ^ Self.table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)] }
         return crc

@@ -22,6 +22,8 @@ public struct ServerSetting: Sendable {
     let set: @Sendable (inout ServerConfiguration, String) -> Problem?
     /// Not shown by CONFIG GET (it may hold a password).
     public let secret: Bool
+    /// Another variable read after `environment` (DATABASE_URL, as hosting platforms set it).
+    public let alsoFrom: String?
     /// CONFIG SET: checks a value and says how to apply it to the running
     /// server; nil for settings read at start-up only.
     let live: ConfigParameters.Setter?
@@ -55,7 +57,7 @@ public struct ServerSetting: Sendable {
     private let display: @Sendable (String) -> String
 
     init(
-        _ name: String, _ group: Group, _ doc: String, defaultNote: String? = nil, secret: Bool = false,
+        _ name: String, _ group: Group, _ doc: String, defaultNote: String? = nil, secret: Bool = false, alsoFrom: String? = nil,
         display: @escaping @Sendable (String) -> String = { $0 },
         get: @escaping @Sendable (ServerConfiguration) -> String,
         set: @escaping @Sendable (inout ServerConfiguration, String) -> Problem?,
@@ -66,6 +68,7 @@ public struct ServerSetting: Sendable {
         self.doc = doc
         self.defaultNote = defaultNote
         self.secret = secret
+        self.alsoFrom = alsoFrom
         self.display = display
         self.get = get
         self.set = set
@@ -150,10 +153,10 @@ public struct ServerSetting: Sendable {
 
     /// Any text; empty means none.
     static func text(
-        _ name: String, _ group: Group, _ doc: String, defaultNote: String? = nil, secret: Bool = false,
+        _ name: String, _ group: Group, _ doc: String, defaultNote: String? = nil, secret: Bool = false, alsoFrom: String? = nil,
         get: @escaping @Sendable (ServerConfiguration) -> String?, set: @escaping @Sendable (inout ServerConfiguration, String?) -> Void
     ) -> ServerSetting {
-        ServerSetting(name, group, doc, defaultNote: defaultNote, secret: secret, get: { get($0) ?? "" }, set: { configuration, text in
+        ServerSetting(name, group, doc, defaultNote: defaultNote, secret: secret, alsoFrom: alsoFrom, get: { get($0) ?? "" }, set: { configuration, text in
             set(&configuration, text.isEmpty ? nil : text)
             return nil
         })

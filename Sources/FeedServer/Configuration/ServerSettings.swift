@@ -62,7 +62,7 @@ public enum ServerSettings {
         .text(
             "postgres-url", .persistence,
             "postgres://user[:password]@host:port/db (?sslmode=require; ?host=/socket/dir for a unix socket); without it a private PostgreSQL runs in --data-dir. DATABASE_URL also works.",
-            defaultNote: "none", secret: true, get: { $0.postgres.url }, set: { $0.postgres.url = $1 }),
+            defaultNote: "none", secret: true, alsoFrom: "DATABASE_URL", get: { $0.postgres.url }, set: { $0.postgres.url = $1 }),
         .text(
             "data-dir", .persistence, "Where the embedded PostgreSQL keeps its data and log.", get: { $0.postgres.dataDirectory },
             set: { $0.postgres.dataDirectory = $1 ?? "data" }),
@@ -254,8 +254,8 @@ public enum ServerSettings {
                 try setting.apply(value, from: "--\(setting.name) \(value)", to: &configuration)
             } else if let value = environment[setting.environment] {
                 try setting.apply(value, from: "\(setting.environment)=\(value)", to: &configuration)
-            } else if setting.name == "postgres-url", let value = environment["DATABASE_URL"] {
-                try setting.apply(value, from: "DATABASE_URL=\(value)", to: &configuration)
+            } else if let variable = setting.alsoFrom, let value = environment[variable] {
+                try setting.apply(value, from: "\(variable)=\(value)", to: &configuration)
             } else if let line = fromFile[setting.name] {
                 try setting.apply(line.value, from: "\(line.origin): \(line.name) \(line.value)", to: &configuration)
             }

@@ -88,7 +88,7 @@ final class FeedEvents: Sendable {
         guard self.pubsub.mayListenToNotifications || streams else { return engine.discardNotificationChanges() }
         let patterns = self.pubsub.hasPatterns
         let changes = engine.drainNotificationChanges { user in
-            patterns || self.pubsub.subscriberCounts(["notifications:" + user])[0] > 0 || (streams && self.streams.isOpen(for: user))
+            patterns || self.pubsub.hasSubscribers("notifications:" + user) || (streams && self.streams.isOpen(for: user))
         }
         guard !changes.isEmpty else { return }
         self.outbox.withLock { outbox in

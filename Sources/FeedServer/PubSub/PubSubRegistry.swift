@@ -141,6 +141,11 @@ final class PubSubRegistry: Sendable {
         }
     }
 
+    /// Whether the channel has a subscriber (patterns aside).
+    func hasSubscribers(_ channel: String) -> Bool {
+        self.state.withLock { $0.channels[channel] != nil }
+    }
+
     func subscriberCounts(_ channels: [String]) -> [Int] {
         self.state.withLock { state in channels.map { state.channels[$0]?.count ?? 0 } }
     }
