@@ -18,7 +18,7 @@ extension FeedEngine {
         _ user: UInt32, _ verb: NotificationVerb, object: UInt64, by actor: UInt32, source id: UInt64, now: Int64
     ) {
         let cap = self.configuration.notificationsCap
-        guard cap > 0, user != actor else { return }
+        guard cap > 0, user != actor, self.owns(self.names[Int(user)]) else { return }
         let key = NotificationKey(verb: verb, object: object, at: now)
         self.notificationOrder += 1
         let source = NotificationSource(id: id, at: now, order: self.notificationOrder)

@@ -35,8 +35,9 @@ extension FeedEngine {
     /// Creates a post, reply or repost and delivers it: recent list, the
     /// author's timeline, and the followers' unless the author is pulled.
     /// A repost keeps no body of its own: it shows its original's.
-    mutating func publish(author: UInt32, body: String, link: PostLink?, now: Int64) -> UInt64 {
-        let id = self.ids.next(now: now)
+    /// `given`: another node's post (`replayPost`), with the id it made.
+    mutating func publish(author: UInt32, body: String, link: PostLink?, now: Int64, given: UInt64? = nil) -> UInt64 {
+        let id = given ?? self.ids.next(now: now)
         let celebrity = self.isCelebrity(author)
 
         let slot = link?.kind == .repost ? -1 : self.storeBody(id, body)
@@ -51,7 +52,10 @@ extension FeedEngine {
         self.users[Int(author)].postCountDelta += 1
         self.counters.posts += 1
         self.record(.postCreated(post: id, author: author, body: link?.kind == .repost ? "" : body, link: link))
-        if self.hasStore { self.pendingPosts.append((self.sequence, id)) }
+        if self.hasStore {
+            // Another node's post is in the store already (it came from there).
+            if given == nil { self.pendingPosts.append((self.sequence, id)) } else { self.storeHasRemote(id) }
+        }
         if let link {
             self.indexLink(id, record)
             self.changeCount(of: link.post, kind: link.kind, by: 1)

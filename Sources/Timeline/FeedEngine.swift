@@ -185,6 +185,16 @@ public struct FeedEngine: Sendable {
     /// Restored users' posts before this id are in the store only.
     var restoredBelow: UInt64 = 0
 
+    // Several nodes (docs/adr/0015-cluster.md, FeedEngine+Replication.swift).
+    /// True while applying another node's action: its mutations are not journaled again.
+    public var replaying = false
+    /// Whether a user is this node's (their notifications are made here).
+    /// A single node owns everyone.
+    public var owns: @Sendable (String) -> Bool = { _ in true }
+    /// The highest id of another node's post applied here: in the store
+    /// already, so durable once this node's own pending posts are.
+    var remoteDurablePostID: UInt64 = 0
+
     public init(configuration: FeedConfiguration = FeedConfiguration()) {
         self.configuration = configuration
         self.ids = PostIDGenerator(node: configuration.node)
@@ -288,6 +298,9 @@ public struct FeedEngine: Sendable {
 
     mutating func record(_ mutation: FeedMutation) {
         guard self.configuration.recordsMutations else { return }
+        // Another node's action is in the store already: only what this
+        // node adds to it (users it names, notifications of its own users).
+        if self.replaying && !mutation.isMadeByReplay { return }
         self.sequence += 1
         self.mutations.append(mutation)
     }
@@ -311,6 +324,7 @@ public struct FeedEngine: Sendable {
             self.durablePostID = Swift.max(self.durablePostID, first.id)
             self.pendingPosts.removeFirst()
         }
+        if self.pendingPosts.isEmpty { self.durablePostID = Swift.max(self.durablePostID, self.remoteDurablePostID) }
         self.forgetDeletes(now: now)
         self.forgetDurableCountChanges(now: now)
         self.evictOutsideRecent()

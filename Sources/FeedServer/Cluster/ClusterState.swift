@@ -15,6 +15,8 @@ final class ClusterState: Sendable {
     }
 
     private let state = Mutex<Joined?>(nil)
+    /// The other nodes' changes, as this node reads and applies them.
+    let changes = ChangeFeed()
 
     /// The view, once this node has registered (nil before: the cluster is down for it).
     var view: ClusterView? { self.state.withLock { $0?.view } }
@@ -47,6 +49,15 @@ final class ClusterState: Sendable {
             guard state != nil, loaded.version >= state!.version else { return }
             state!.view = view
             state!.version = loaded.version
+        }
+    }
+
+    /// Whether this node serves the user (their slot is its own).
+    func owns(user: String) -> Bool {
+        let slot = HashSlot.of(user)
+        return self.state.withLock { state in
+            guard let view = state?.view else { return false }
+            return view.owners[slot] == view.myself.id
         }
     }
 

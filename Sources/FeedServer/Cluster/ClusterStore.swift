@@ -39,6 +39,16 @@ struct ClusterStore: Sendable {
         throw Refusal(message: "ERR could not register this node in PostgreSQL")
     }
 
+    /// The change feed's newest position (0 when empty).
+    func newestChange() async throws -> Int64 {
+        for try await (position) in try await self.client.query(
+            "SELECT COALESCE(max(position), 0)::int8 FROM cluster_changes", logger: self.logger
+        ).decode(Int64.self) {
+            return position
+        }
+        return 0
+    }
+
     func version() async throws -> Int64 {
         for try await (version) in try await self.client.query("SELECT version FROM cluster_version", logger: self.logger)
             .decode(Int64.self)

@@ -315,6 +315,7 @@ enum FeedCommands {
             let timeout = requested
             guard let journal = call.server.persistence?.journal else { return state.reply.ok() }
             let lsn = journal.lastLSN
+            if let cluster = call.server.cluster { return Self.syncCluster(call, &state, cluster, journal, lsn: lsn, timeout: timeout) }
             guard journal.committed.load(ordering: .acquiring) < lsn else { return state.reply.ok() }
             let loop = call.eventLoop
             let promise = loop.makePromise(of: ByteBuffer.self)
@@ -337,6 +338,41 @@ enum FeedCommands {
             }
             state.deferred = .future(promise.futureResult)
         }
+    }
+
+    /// FEED.SYNC in cluster mode: this node's writes committed, then every
+    /// node's changes committed so far applied here — so that after FEED.SYNC
+    /// on every node, twice round, each node's feeds reflect every write
+    /// acknowledged before the first round.
+    private static func syncCluster(
+        _ call: CommandCall, _ state: inout ConnectionState, _ cluster: ClusterState, _ journal: Journal, lsn: UInt64,
+        timeout: Int64
+    ) {
+        guard let store = cluster.store else { return state.reply.error(CommandError.storeUnavailable.message) }
+        let loop = call.eventLoop
+        let promise = loop.makePromise(of: ByteBuffer.self)
+        let committed = journal.whenCommitted(lsn, on: loop)
+        let changes = cluster.changes
+        promise.completeWithTask {
+            let limit: Duration = timeout > 0 ? .milliseconds(timeout) : .seconds(365 * 86_400)
+            let deadline = ContinuousClock.now + limit
+            var reply = ByteBuffer()
+            do {
+                try await Deadline.result(within: limit) { try await committed.get() }
+                let newest = try await store.newestChange()
+                guard await changes.waitUntilApplied(newest, atMost: deadline - .now) else {
+                    reply.writeRESPError("TIMEOUT changes from other nodes not applied here within \(timeout) ms")
+                    return reply
+                }
+                reply.writeString("+OK\r\n")
+            } catch is Deadline.Passed {
+                reply.writeRESPError("TIMEOUT writes not committed to PostgreSQL within \(timeout) ms")
+            } catch {
+                reply.writeRESPError(CommandError.storeUnavailable.message)
+            }
+            return reply
+        }
+        state.deferred = .future(promise.futureResult)
     }
 
     /// Tokens last an hour unless asked otherwise, and at most a year.

@@ -64,6 +64,11 @@ final class PersistenceService: Service, Sendable {
 
         try await self.retryingAtStart { try await Migrations.apply(try Migrations.bundled(), client: client, logger: self.logger) }
         let keys = self.persistence.keys
+        if let changes = self.context.cluster?.changes {
+            // What the state about to load holds; changes after it are applied on top.
+            let store = ClusterStore(client: client, logger: self.logger)
+            try await self.retryingAtStart { changes.applied.store(try await store.newestChange(), ordering: .relaxed) }
+        }
         let summary = try await StateLoader.load(into: self.context.feed, keys: keys, client: client, logger: self.logger)
         self.persistence.loadMilliseconds.store(Int(summary.duration / .milliseconds(1)), ordering: .relaxed)
         let store = PostgresStore(
@@ -145,7 +150,13 @@ final class PersistenceService: Service, Sendable {
             let batch = journal.batch(limit: settings.batchSize)
             let started = ContinuousClock.now
             do {
-                try await writer.write(MutationBatch(batch.map(\.mutation)), keys: self.persistence.keys, timeout: settings.writeTimeout)
+                let mutations = batch.map(\.mutation)
+                // In cluster mode the batch carries what the other nodes need, in the same transaction.
+                let changes = self.context.cluster.map { cluster in
+                    ChangeFeedEntry(node: cluster.changes.node.load(ordering: .relaxed), at: WallClock.milliseconds(), mutations: mutations)
+                }
+                try await writer.write(
+                    MutationBatch(mutations), keys: self.persistence.keys, changes: changes, timeout: settings.writeTimeout)
                 let lsn = batch.last!.lsn
                 journal.commit(through: lsn)
                 // What the batch made may now leave memory.

@@ -27,12 +27,12 @@ actor JournalConnection {
 
     /// Writes `batch` as one transaction; throws if it does not commit within
     /// `timeout`. Retrying a batch is safe: batches are idempotent.
-    func write(_ batch: MutationBatch, keys: UserKeys, timeout: Duration) async throws {
+    func write(_ batch: MutationBatch, keys: UserKeys, changes: ChangeFeedEntry?, timeout: Duration) async throws {
         let connection = try await self.open(timeout: timeout)
         let logger = self.logger
         do {
             let resolved = try await Deadline.result(within: timeout) {
-                try await PostgresBatchWriter.write(batch, keys: keys, on: connection, logger: logger)
+                try await PostgresBatchWriter.write(batch, keys: keys, changes: changes, on: connection, logger: logger)
             }
             keys.set(resolved.map { (number: $0.key, id: $0.value) })
         } catch {
@@ -126,16 +126,20 @@ enum PostgresBatchWriter {
     /// Writes the batch; returns the store ids it assigned to new users
     /// (to be recorded once the transaction has committed).
     static func write(
-        _ batch: MutationBatch, keys: UserKeys, on connection: PostgresConnection, logger: Logger
+        _ batch: MutationBatch, keys: UserKeys, changes: ChangeFeedEntry? = nil, on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> [UInt32: Int64] {
         // BEGIN/COMMIT by hand rather than withTransaction: no ROLLBACK is
         // sent on a connection that is already closed (it would never answer).
         try await connection.query("BEGIN", logger: logger)
         do {
-            var ids = keys.map(batch.users)
-            let resolved = try await self.resolveUsers(batch, known: ids, on: connection, logger: logger)
+            var users = batch.users
+            for mutation in changes?.mutations ?? [] { users.formUnion(ClusterChange.users(of: mutation)) }
+            var ids = keys.map(users)
+            let resolved = try await self.resolveUsers(batch, users: users, known: ids, on: connection, logger: logger)
             ids.merge(resolved) { _, new in new }
             try await self.statements(batch, ids: ids, on: connection, logger: logger)
+            if let changes { try await self.changeFeed(changes, ids: ids, on: connection, logger: logger) }
             try await connection.query("COMMIT", logger: logger)
             return resolved
         } catch {
@@ -150,9 +154,9 @@ enum PostgresBatchWriter {
     /// statement a new snapshot, so it sees a row another process committed
     /// while the insert waited on it.
     private static func resolveUsers(
-        _ batch: MutationBatch, known: [UInt32: Int64], on connection: PostgresConnection, logger: Logger
+        _ batch: MutationBatch, users: Set<UInt32>, known: [UInt32: Int64], on connection: PostgresConnection, logger: Logger
     ) async throws -> [UInt32: Int64] {
-        let missing = batch.users.filter { known[$0] == nil }
+        let missing = users.filter { known[$0] == nil }
         guard !missing.isEmpty else { return [:] }
         var numbers: [String: UInt32] = [:]
         for user in batch.newUsers where missing.contains(user.number) { numbers[user.name] = user.number }
@@ -292,6 +296,22 @@ enum PostgresBatchWriter {
                   AND deleted_at IS NULL
                 """, logger: logger)
         }
+    }
+
+    /// In cluster mode, the batch's actions other nodes need, as one row of
+    /// the change feed, last in the transaction: its position is taken
+    /// under a lock held until COMMIT, so positions commit in order. NOTIFY
+    /// wakes the other nodes when it commits.
+    private static func changeFeed(
+        _ entry: ChangeFeedEntry, ids: [UInt32: Int64], on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let changes = entry.mutations.compactMap { ClusterChange($0, id: { ids[$0]! }) }
+        guard !changes.isEmpty else { return }
+        try await connection.query("SELECT pg_advisory_xact_lock(\(ChangeFeedEntry.lock))", logger: logger)
+        try await connection.query(
+            "INSERT INTO cluster_changes (node, at_ms, payload) VALUES (\(Int32(entry.node)), \(entry.at), \(ClusterChange.encode(changes)))",
+            logger: logger)
+        try await connection.query("NOTIFY \(unescaped: ChangeFeedEntry.channel)", logger: logger)
     }
 
     /// Notification groups that went, then sources as the batch leaves them, then marks.
