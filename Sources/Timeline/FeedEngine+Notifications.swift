@@ -18,10 +18,10 @@ extension FeedEngine {
         _ user: UInt32, _ verb: NotificationVerb, object: UInt64, by actor: UInt32, source id: UInt64, now: Int64
     ) {
         let cap = self.configuration.notificationsCap
-        guard cap > 0, user != actor, self.owns(self.names[Int(user)]) else { return }
+        // Another node's action arrives with the notifications it made there.
+        guard cap > 0, user != actor, !self.replaying else { return }
         let key = NotificationKey(verb: verb, object: object, at: now)
-        self.notificationOrder += 1
-        let source = NotificationSource(id: id, at: now, order: self.notificationOrder)
+        let source = NotificationSource(id: id, at: now, order: self.nextNotificationOrder(now: now))
         // A full feed makes room first (the only case that looks at the group beforehand).
         if (self.notificationFeeds[user]?.groups.count ?? 0) >= cap, self.notificationFeeds[user]?.groups[key] == nil {
             while (self.notificationFeeds[user]?.groups.count ?? 0) >= cap, let stalest = self.stalestGroup(of: user) {
@@ -36,11 +36,14 @@ extension FeedEngine {
         self.noteNotificationChange(user, key, actor)
     }
 
+    /// The order of a new source or mark: above every order made or seen.
+    mutating func nextNotificationOrder(now: Int64) -> UInt64 { self.notificationOrders.next(now: now) }
+
     /// Takes one action back: `actor`'s source `id` in `user`'s group for
     /// `verb` and `object`, whatever day it went to. An actor with no source
     /// left leaves; a group with no actor left goes.
     mutating func unnotify(_ user: UInt32, _ verb: NotificationVerb, object: UInt64, by actor: UInt32, source id: UInt64) {
-        guard let key = self.notificationFeeds[user]?.groups.first(where: {
+        guard !self.replaying, let key = self.notificationFeeds[user]?.groups.first(where: {
             $0.key.verb == verb && $0.key.object == object && $0.value.actors[actor]?.contains { $0.id == id } == true
         })?.key
         else { return }
@@ -75,7 +78,7 @@ extension FeedEngine {
         self.forgetGroup(user, key, group)
     }
 
-    private mutating func forgetGroup(_ user: UInt32, _ key: NotificationKey, _ group: NotificationGroup) {
+    mutating func forgetGroup(_ user: UInt32, _ key: NotificationKey, _ group: NotificationGroup) {
         self.usage.notificationGroups -= 1
         self.usage.notificationSources -= group.actors.values.reduce(0) { $0 + $1.count }
         if self.notificationFeeds[user]!.groups.isEmpty && self.notificationFeeds[user]!.seenOrder == 0 {
@@ -105,6 +108,7 @@ extension FeedEngine {
     /// A post was deleted: the groups about it go (its likes, reposts and
     /// replies; the mentions it made), and what it did to others is taken back.
     mutating func notifyDeleted(_ id: UInt64, _ record: PostRecord) {
+        guard !self.replaying else { return }
         let about = self.notificationFeeds[record.author]?.groups.keys.filter { $0.object == id && $0.verb != .mention } ?? []
         for key in about { self.removeNotificationGroup(record.author, key) }
         if record.kind != .post {
@@ -117,7 +121,7 @@ extension FeedEngine {
         }
     }
 
-    private mutating func noteNotificationChange(_ user: UInt32, _ key: NotificationKey, _ actor: UInt32) {
+    mutating func noteNotificationChange(_ user: UInt32, _ key: NotificationKey, _ actor: UInt32) {
         if self.logsNotificationChanges { self.notificationChanges.append((user, key, actor)) }
     }
 
@@ -212,18 +216,18 @@ extension FeedEngine {
     }
 
     /// FEED.MARK SEEN: every group is seen; returns how many shown groups were not.
-    public mutating func markNotificationsSeen(user name: String) -> Int {
+    public mutating func markNotificationsSeen(user name: String, now: Int64) -> Int {
         guard let user = self.numbers[name], self.notificationFeeds[user]?.groups.isEmpty == false else { return 0 }
         let unseen = self.notificationCounts(of: name).unseen
-        self.notificationOrder += 1
-        self.notificationFeeds[user]!.seenOrder = self.notificationOrder
-        self.record(.notificationsSeen(user: user, order: self.notificationOrder))
+        let order = self.nextNotificationOrder(now: now)
+        self.notificationFeeds[user]!.seenOrder = order
+        self.record(.notificationsSeen(user: user, order: order))
         return unseen
     }
 
     /// FEED.MARK READ: the groups are read; ids no longer in the feed are
     /// passed over. Returns how many shown groups were unread.
-    public mutating func markNotificationsRead(user name: String, groups keys: [NotificationKey]) -> Int {
+    public mutating func markNotificationsRead(user name: String, groups keys: [NotificationKey], now: Int64) -> Int {
         guard let user = self.numbers[name], self.notificationFeeds[user] != nil else { return 0 }
         let filtering = self.filtersActors(for: user)
         var marked = 0
@@ -231,9 +235,9 @@ extension FeedEngine {
         for key in keys where self.notificationFeeds[user]!.groups[key] != nil && done.insert(key).inserted {
             let group = self.notificationFeeds[user]!.groups[key]!
             if let newest = self.newestShown(group, for: user, filtering: filtering), group.readOrder <= newest.order { marked += 1 }
-            self.notificationOrder += 1
-            self.notificationFeeds[user]!.groups[key]!.readOrder = self.notificationOrder
-            self.record(.notificationRead(user: user, group: key, order: self.notificationOrder))
+            let order = self.nextNotificationOrder(now: now)
+            self.notificationFeeds[user]!.groups[key]!.readOrder = order
+            self.record(.notificationRead(user: user, group: key, order: order))
         }
         return marked
     }
@@ -285,19 +289,19 @@ extension FeedEngine {
         if existed && NotificationGroup.joined(self.notificationFeeds[user]!.groups[key]!.actors[actor]!).order == source.order {
             self.notificationFeeds[user]!.groups[key]!.refreshNewest()
         }
-        self.notificationOrder = Swift.max(self.notificationOrder, source.order)
+        self.notificationOrders.advance(past: source.order)
     }
 
     /// A group's read mark from the store (after its sources).
     public mutating func restoreNotificationRead(user: UInt32, group key: NotificationKey, order: UInt64) {
-        self.notificationOrder = Swift.max(self.notificationOrder, order)
+        self.notificationOrders.advance(past: order)
         guard self.notificationFeeds[user]?.groups[key] != nil else { return }
         self.notificationFeeds[user]!.groups[key]!.readOrder = order
     }
 
     /// A user's seen mark from the store.
     public mutating func restoreNotificationsSeen(user: UInt32, order: UInt64) {
-        self.notificationOrder = Swift.max(self.notificationOrder, order)
+        self.notificationOrders.advance(past: order)
         guard self.notificationFeeds[user] != nil else { return }
         self.notificationFeeds[user]!.seenOrder = order
     }

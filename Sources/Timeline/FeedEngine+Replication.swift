@@ -5,16 +5,18 @@
 /// Another node's action is applied through the same code as a command
 /// (fan-out to this node's followers, counts, filters), with `replaying`
 /// set: the store has it already, so nothing it changes is journaled
-/// again — except what only this node makes of it: the users it names
-/// (for this node's own later writes) and the notifications of the users
-/// this node owns (`owns`), which are made on their node alone.
+/// again — except the users it names, which this node's own later writes
+/// need store ids for. Notifications are the acting node's: it makes them
+/// as one node would (it holds every user's notifications), journals them
+/// with the action, and the others apply what it made (`replayNotified`…)
+/// rather than making their own. Their orders are time-based and tagged
+/// with the node, so the orders of several nodes compare as the actions
+/// happened.
 extension FeedMutation {
     /// Whether a replayed action's mutation is journaled all the same.
     var isMadeByReplay: Bool {
-        switch self {
-        case .userCreated, .notified, .notificationGroupRemoved: return true
-        default: return false
-        }
+        if case .userCreated = self { return true }
+        return false
     }
 }
 
@@ -58,6 +60,50 @@ extension FeedEngine {
         let followee = self.intern(followee, now: now)
         guard self.following[Int(follower)].contains(followee) else { return }
         self.setRepostsHidden(follower: follower, followee: followee, hidden: hidden)
+    }
+
+    /// A notification source another node added or took back.
+    public mutating func replayNotified(
+        user userName: String, group key: NotificationKey, actor actorName: String, source: NotificationSource, added: Bool,
+        now: Int64
+    ) {
+        let user = self.intern(userName, now: now)
+        let actor = self.intern(actorName, now: now)
+        self.notificationOrders.advance(past: source.order)
+        let sources = self.notificationFeeds[user]?.groups[key]?.actors[actor]
+        let present = sources?.contains { $0.id == source.id } == true
+        if added {
+            guard !present else { return }
+            self.restoreNotification(user: user, group: key, actor: actor, source: source)
+        } else {
+            guard present else { return }
+            if sources!.count == 1 && self.notificationFeeds[user]!.groups[key]!.actors.count == 1 {
+                self.removeNotificationGroup(user, key)
+            } else {
+                _ = self.notificationFeeds[user]!.groups[key]!.remove(source.id, of: actor)
+                self.usage.notificationSources -= 1
+            }
+        }
+        self.noteNotificationChange(user, key, actor)
+    }
+
+    /// A notification group another node dropped.
+    public mutating func replayNotificationGroupRemoved(user userName: String, group key: NotificationKey) {
+        guard let user = self.numbers[userName], let group = self.notificationFeeds[user]?.groups[key] else { return }
+        let actor = group.actors.keys.first ?? user
+        self.removeNotificationGroup(user, key)
+        self.noteNotificationChange(user, key, actor)
+    }
+
+    /// A mark another node made (a user's seen mark; with `group`, a read mark).
+    public mutating func replayNotificationMark(user userName: String, group key: NotificationKey?, order: UInt64) {
+        self.notificationOrders.advance(past: order)
+        guard let user = self.numbers[userName] else { return }
+        if let key {
+            self.restoreNotificationRead(user: user, group: key, order: order)
+        } else {
+            self.restoreNotificationsSeen(user: user, order: order)
+        }
     }
 
     /// A post another node made is in the store: memory may let it go once

@@ -146,8 +146,10 @@ public struct FeedEngine: Sendable {
     var notificationFeeds: [UInt32: NotificationFeed] = [:]
     /// Per post that mentions someone: the users with a mention group for it.
     var mentionedIn: [UInt64: [UInt32]] = [:]
-    /// The last order given to a notification source or mark.
-    var notificationOrder: UInt64 = 0
+    /// Orders of notification sources and marks: time-based, and tagged with
+    /// the node that made them, as post ids are, so that the orders several
+    /// nodes give one user's notifications compare as the actions happened.
+    var notificationOrders = PostIDGenerator(node: 0)
     /// Set by the server to be told which groups changed (`drainNotificationChanges`).
     public var logsNotificationChanges = false
     var notificationChanges: [(user: UInt32, group: NotificationKey, actor: UInt32)] = []
@@ -188,9 +190,6 @@ public struct FeedEngine: Sendable {
     // Several nodes (docs/adr/0015-cluster.md, FeedEngine+Replication.swift).
     /// True while applying another node's action: its mutations are not journaled again.
     public var replaying = false
-    /// Whether a user is this node's (their notifications are made here).
-    /// A single node owns everyone.
-    public var owns: @Sendable (String) -> Bool = { _ in true }
     /// The highest id of another node's post applied here: in the store
     /// already, so durable once this node's own pending posts are.
     var remoteDurablePostID: UInt64 = 0
@@ -198,6 +197,7 @@ public struct FeedEngine: Sendable {
     public init(configuration: FeedConfiguration = FeedConfiguration()) {
         self.configuration = configuration
         self.ids = PostIDGenerator(node: configuration.node)
+        self.notificationOrders = PostIDGenerator(node: configuration.node)
         self.bodies = PostBodyCache(budgetBytes: configuration.postCacheBytes)
         self.rankWeights = configuration.ranking
     }
@@ -260,6 +260,9 @@ public struct FeedEngine: Sendable {
         let latest = self.ids.latest
         self.ids = PostIDGenerator(node: node)
         self.ids.advance(past: latest)
+        let latestOrder = self.notificationOrders.latest
+        self.notificationOrders = PostIDGenerator(node: node)
+        self.notificationOrders.advance(past: latestOrder)
     }
 
     /// How many users' ids pass `test` (CLUSTER COUNTKEYSINSLOT): a walk of every user.

@@ -316,14 +316,17 @@ import Testing
         feed.unfollow("bob", "alice")
         let follow = NotificationKey(verb: .follow, object: 0, at: followedAt)
         let like = NotificationKey(verb: .like, object: id, at: likedAt)
+        // Notification orders are time-based, as post ids are (so several nodes' compare).
+        var orders = PostIDGenerator(node: 0)
+        let (followOrder, likeOrder) = (orders.next(now: followedAt), orders.next(now: likedAt))
         #expect(
             feed.engine.drainMutations() == [
                 .userCreated(user: 0, name: "bob"), .userCreated(user: 1, name: "alice"),
                 .followed(follower: 0, followee: 1),
-                .notified(user: 1, group: follow, actor: 0, source: NotificationSource(id: 0, at: followedAt, order: 1), added: true),
+                .notified(user: 1, group: follow, actor: 0, source: NotificationSource(id: 0, at: followedAt, order: followOrder), added: true),
                 .postCreated(post: id, author: 1, body: "x"),
                 .liked(user: 0, post: id), .affinity(user: 0, author: 1, counts: AffinityCounts(likes: 1, at: likedAt)),
-                .notified(user: 1, group: like, actor: 0, source: NotificationSource(id: 0, at: likedAt, order: 2), added: true),
+                .notified(user: 1, group: like, actor: 0, source: NotificationSource(id: 0, at: likedAt, order: likeOrder), added: true),
                 .postDeleted(post: id, author: 1), .notificationGroupRemoved(user: 1, group: like),
                 .unfollowed(follower: 0, followee: 1), .notificationGroupRemoved(user: 1, group: follow),
             ])

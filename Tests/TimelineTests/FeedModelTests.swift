@@ -503,8 +503,10 @@ extension DirectFeed {
         #expect(engine.counters.entriesFiltered > 0)
         if configuration.repostFalloff > 0 { #expect(engine.counters.repostsCollapsed > 0) }
         // And the ranked feed: diversity and affinity at work, full affinity tables.
+        // (How many entries a seed reads varies from run to run: Swift seeds
+        // its hashing per process, and the run walks sets; 436 to 600+ seen.)
         let seen = model.rankedSeen
-        #expect(seen.entries > 500 && seen.diversified > 50 && seen.interacted > 20 && seen.forgotten > 0, "ranked \(seen)")
+        #expect(seen.entries > 300 && seen.diversified > 50 && seen.interacted > 20 && seen.forgotten > 0, "ranked \(seen)")
         Self.expectNotificationsTested(model.notifications.seen)
     }
 

@@ -119,10 +119,10 @@ private let day: Int64 = 86_400_000
         feed.tick()
         _ = try feed.like("bob", second)
         #expect(feed.notifications("alice").map(\.key.object) == [second, first])
-        #expect(feed.engine.markNotificationsSeen(user: "alice") == 2)
-        #expect(feed.engine.markNotificationsSeen(user: "alice") == 0)
+        #expect(feed.engine.markNotificationsSeen(user: "alice", now: feed.now) == 2)
+        #expect(feed.engine.markNotificationsSeen(user: "alice", now: feed.now) == 0)
         let firstGroup = feed.notifications("alice")[1].key
-        #expect(feed.engine.markNotificationsRead(user: "alice", groups: [firstGroup, firstGroup]) == 1)
+        #expect(feed.engine.markNotificationsRead(user: "alice", groups: [firstGroup, firstGroup], now: feed.now) == 1)
         #expect(feed.engine.notificationCounts(of: "alice") == (0, 1))
         feed.tick()
         _ = try feed.like("carol", first)
@@ -132,7 +132,7 @@ private let day: Int64 = 86_400_000
         #expect(feed.engine.notificationCounts(of: "alice") == (1, 2))
         // The same actor again changes nothing.
         _ = try feed.like("carol", first)
-        #expect(feed.engine.markNotificationsRead(user: "alice", groups: [groups[0].key]) == 1)
+        #expect(feed.engine.markNotificationsRead(user: "alice", groups: [groups[0].key], now: feed.now) == 1)
         #expect(feed.notifications("alice")[0].read)
     }
 
@@ -251,8 +251,8 @@ private let day: Int64 = 86_400_000
         _ = try feed.unlike("bob", post)
         #expect(feed.engine.drainMutations().last == .notificationGroupRemoved(user: alice, group: key))
         _ = try feed.like("bob", post)
-        _ = feed.engine.markNotificationsSeen(user: "alice")
-        _ = feed.engine.markNotificationsRead(user: "alice", groups: [key])
+        _ = feed.engine.markNotificationsSeen(user: "alice", now: feed.now)
+        _ = feed.engine.markNotificationsRead(user: "alice", groups: [key], now: feed.now)
         let marks = feed.engine.drainMutations().suffix(2)
         guard case .notificationsSeen(alice, let seen) = marks.first, case .notificationRead(alice, key, let read) = marks.last else {
             Issue.record("no marks: \(marks)")

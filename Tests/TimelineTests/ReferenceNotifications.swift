@@ -147,7 +147,7 @@ enum NotificationStep {
             #expect(counts.unseen == expected.count { !$0.seen } && counts.unread == expected.count { !$0.read }, "\(context) counts")
         case 75..<85:
             let (shown, all) = model.notifications.groups(of: user, model)
-            let marked = try feed.faulting { (engine) throws(FeedError) in engine.markNotificationsSeen(user: user) }
+            let marked = try feed.faulting { (engine) throws(FeedError) in engine.markNotificationsSeen(user: user, now: now) }
             #expect(marked == shown.count { !$0.seen }, "\(context) mark seen")
             if !all.isEmpty { model.notifications.seenMarks[user] = model.notifications.tick(now).order }
             model.notifications.seen.marked += marked
@@ -159,7 +159,7 @@ enum NotificationStep {
             keys.append(NotificationKey(verb: .follow, object: 0, day: 1))
             if Bool.random(using: &rng) { keys.append(keys[0]) }
             let asked = keys
-            let marked = try feed.faulting { (engine) throws(FeedError) in engine.markNotificationsRead(user: user, groups: asked) }
+            let marked = try feed.faulting { (engine) throws(FeedError) in engine.markNotificationsRead(user: user, groups: asked, now: now) }
             var done: Set<NotificationKey> = []
             var unread = 0
             for key in keys where all.contains(key) && done.insert(key).inserted {

@@ -137,7 +137,8 @@ struct ChangeApplier: Sendable {
         }
     }
 
-    private static func apply(
+    /// One change to the engine, under its lock (the replication test drives this directly).
+    static func apply(
         _ change: ClusterChange, names: [Int64: String], to engine: inout FeedEngine, events: FeedEvents, now: Int64
     ) throws(FeedError) {
         func name(_ id: Int64) -> String { names[id]! }
@@ -165,6 +166,10 @@ struct ChangeApplier: Sendable {
         case .mute(let user, let target, false): _ = try engine.unmute(user: name(user), target: name(target))
         case .block(let user, let target, true): _ = try engine.block(user: name(user), target: name(target), now: now)
         case .block(let user, let target, false): _ = try engine.unblock(user: name(user), target: name(target))
+        case .notified(let user, let group, let actor, let source, let added):
+            engine.replayNotified(user: name(user), group: group, actor: name(actor), source: source, added: added, now: now)
+        case .groupRemoved(let user, let group): engine.replayNotificationGroupRemoved(user: name(user), group: group)
+        case .mark(let user, let group, let order): engine.replayNotificationMark(user: name(user), group: group, order: order)
         }
     }
 

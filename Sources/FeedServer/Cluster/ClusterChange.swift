@@ -12,10 +12,15 @@ enum ClusterChange: Equatable, Sendable {
     case like(user: Int64, post: UInt64, on: Bool)
     case mute(user: Int64, target: Int64, on: Bool)
     case block(user: Int64, target: Int64, on: Bool)
+    /// A notification the acting node made (or took back), with its order.
+    case notified(user: Int64, group: NotificationKey, actor: Int64, source: NotificationSource, added: Bool)
+    case groupRemoved(user: Int64, group: NotificationKey)
+    /// FEED.MARK: SEEN (no group) or READ of one group.
+    case mark(user: Int64, group: NotificationKey?, order: UInt64)
 
     /// The change a journaled mutation is for other nodes; nil for what
-    /// stays on the node that made it (affinity, notifications, marks,
-    /// new users: they arrive named by the changes that use them).
+    /// stays on the node that made it (a reader's affinity, which only
+    /// their node ranks with; new users, named by the changes that use them).
     init?(_ mutation: FeedMutation, id: (UInt32) -> Int64) {
         switch mutation {
         case .postCreated(let post, let author, let body, let link):
@@ -32,7 +37,12 @@ enum ClusterChange: Equatable, Sendable {
         case .unmuted(let user, let target): self = .mute(user: id(user), target: id(target), on: false)
         case .blocked(let user, let target): self = .block(user: id(user), target: id(target), on: true)
         case .unblocked(let user, let target): self = .block(user: id(user), target: id(target), on: false)
-        case .userCreated, .affinity, .notified, .notificationGroupRemoved, .notificationsSeen, .notificationRead:
+        case .notified(let user, let group, let actor, let source, let added):
+            self = .notified(user: id(user), group: group, actor: id(actor), source: source, added: added)
+        case .notificationGroupRemoved(let user, let group): self = .groupRemoved(user: id(user), group: group)
+        case .notificationsSeen(let user, let order): self = .mark(user: id(user), group: nil, order: order)
+        case .notificationRead(let user, let group, let order): self = .mark(user: id(user), group: group, order: order)
+        case .userCreated, .affinity:
             return nil
         }
     }
@@ -45,6 +55,8 @@ enum ClusterChange: Equatable, Sendable {
         case .followed(let a, let b), .unfollowed(let a, let b), .repostsHidden(let a, let b, _): return [a, b]
         case .liked(let user, _), .unliked(let user, _): return [user]
         case .muted(let a, let b), .unmuted(let a, let b), .blocked(let a, let b), .unblocked(let a, let b): return [a, b]
+        case .notified(let user, _, let actor, _, _): return [user, actor]
+        case .notificationGroupRemoved(let user, _), .notificationsSeen(let user, _), .notificationRead(let user, _, _): return [user]
         default: return []
         }
     }
@@ -55,7 +67,8 @@ enum ClusterChange: Equatable, Sendable {
         case .post(_, let author, _, _, _, let linkAuthor): return linkAuthor >= 0 ? [author, linkAuthor] : [author]
         case .delete(_, let author): return [author]
         case .follow(let a, let b, _), .hideReposts(let a, let b, _), .mute(let a, let b, _), .block(let a, let b, _): return [a, b]
-        case .like(let user, _, _): return [user]
+        case .like(let user, _, _), .groupRemoved(let user, _), .mark(let user, _, _): return [user]
+        case .notified(let user, _, let actor, _, _): return [user, actor]
         }
     }
 
@@ -86,6 +99,27 @@ enum ClusterChange: Equatable, Sendable {
                 buffer.writeInteger(post)
             case .mute(let a, let b, let on): Self.pair(7, a, b, on, into: &buffer)
             case .block(let a, let b, let on): Self.pair(8, a, b, on, into: &buffer)
+            case .notified(let user, let group, let actor, let source, let added):
+                buffer.writeInteger(UInt8(added ? 9 : 10))
+                buffer.writeInteger(user)
+                Self.write(group, into: &buffer)
+                buffer.writeInteger(actor)
+                buffer.writeInteger(source.id)
+                buffer.writeInteger(source.at)
+                buffer.writeInteger(source.order)
+            case .groupRemoved(let user, let group):
+                buffer.writeInteger(UInt8(11))
+                buffer.writeInteger(user)
+                Self.write(group, into: &buffer)
+            case .mark(let user, nil, let order):
+                buffer.writeInteger(UInt8(12))
+                buffer.writeInteger(user)
+                buffer.writeInteger(order)
+            case .mark(let user, let group?, let order):
+                buffer.writeInteger(UInt8(13))
+                buffer.writeInteger(user)
+                Self.write(group, into: &buffer)
+                buffer.writeInteger(order)
             }
         }
         return buffer
@@ -96,6 +130,12 @@ enum ClusterChange: Equatable, Sendable {
         buffer.writeInteger(a)
         buffer.writeInteger(b)
         buffer.writeInteger(UInt8(flag ? 1 : 0))
+    }
+
+    private static func write(_ group: NotificationKey, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(group.verb.rawValue)
+        buffer.writeInteger(group.object)
+        buffer.writeInteger(group.day)
     }
 
     struct Malformed: Error, CustomStringConvertible {
@@ -111,6 +151,10 @@ enum ClusterChange: Equatable, Sendable {
             return value
         }
         func pair() throws -> (Int64, Int64, Bool) { (try integer(), try integer(), try integer(UInt8.self) != 0) }
+        func group() throws -> NotificationKey {
+            guard let verb = NotificationVerb(rawValue: try integer()) else { throw Malformed(at: buffer.readerIndex) }
+            return NotificationKey(verb: verb, object: try integer(), day: try integer())
+        }
         while buffer.readableBytes > 0 {
             let tag: UInt8 = try integer()
             switch tag {
@@ -135,6 +179,13 @@ enum ClusterChange: Equatable, Sendable {
             case 8:
                 let (a, b, on) = try pair()
                 changes.append(.block(user: a, target: b, on: on))
+            case 9, 10:
+                let (user, key, actor): (Int64, NotificationKey, Int64) = (try integer(), try group(), try integer())
+                let source = NotificationSource(id: try integer(), at: try integer(), order: try integer())
+                changes.append(.notified(user: user, group: key, actor: actor, source: source, added: tag == 9))
+            case 11: changes.append(.groupRemoved(user: try integer(), group: try group()))
+            case 12: changes.append(.mark(user: try integer(), group: nil, order: try integer()))
+            case 13: changes.append(.mark(user: try integer(), group: try group(), order: try integer()))
             default: throw Malformed(at: buffer.readerIndex - 1)
             }
         }

@@ -52,15 +52,6 @@ final class ClusterState: Sendable {
         }
     }
 
-    /// Whether this node serves the user (their slot is its own).
-    func owns(user: String) -> Bool {
-        let slot = HashSlot.of(user)
-        return self.state.withLock { state in
-            guard let view = state?.view else { return false }
-            return view.owners[slot] == view.myself.id
-        }
-    }
-
     /// Where a command for `key` must go instead, as the error to reply
     /// with (`MOVED slot host:port`); nil when this node owns its slot.
     func redirect(forKey key: ByteBuffer) -> String? {

@@ -69,14 +69,14 @@ extension FeedCommands {
             let changed: Int
             if call.argument(2, is: "SEEN") {
                 guard call.count == 3 else { throw .syntax }
-                changed = try call.write(bytes: Self.smallWrite, state: &state) { engine in engine.markNotificationsSeen(user: user) }
+                changed = try call.write(bytes: Self.smallWrite, state: &state) { engine in engine.markNotificationsSeen(user: user, now: WallClock.milliseconds()) }
             } else if call.argument(2, is: "READ") {
                 guard call.count > 3 else { throw .syntax }
                 var groups: [NotificationKey] = []
                 for index in 3..<call.count { groups.append(try Self.groupID(call, index)) }
                 let keys = groups
                 changed = try call.write(bytes: Self.smallWrite * keys.count, state: &state) { engine in
-                    engine.markNotificationsRead(user: user, groups: keys)
+                    engine.markNotificationsRead(user: user, groups: keys, now: WallClock.milliseconds())
                 }
             } else {
                 throw .syntax

@@ -67,11 +67,7 @@ public final class FeedServerService: Service, Sendable {
         let host = self.context.configuration.clusterAnnounceIP ?? self.context.configuration.bindAddress
         let number = try await cluster.start(client: store.client, host: host, port: port, logger: self.context.logger)
         // Post ids made on different nodes never collide: each carries its node's number.
-        // Notifications are made on their user's node only.
-        self.context.feed.withEngine { engine in
-            engine.useNode(number)
-            engine.owns = { user in cluster.owns(user: user) }
-        }
+        self.context.feed.withEngine { $0.useNode(number) }
         cluster.changes.node.store(number, ordering: .relaxed)
         let logger = self.context.logger
         let applier = ChangeApplier(context: self.context, feed: cluster.changes, client: store.client, logger: logger)

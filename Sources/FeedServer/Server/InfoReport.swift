@@ -59,11 +59,28 @@ struct InfoReport {
         case "modules": return ("Modules", [])
         case "errorstats": return ("Errorstats", self.errorLines())
         case "commandstats": return ("Commandstats", self.commandLines())
-        case "cluster": return ("Cluster", [("cluster_enabled", self.server.cluster == nil ? "0" : "1")])
+        case "cluster": return ("Cluster", self.clusterLines())
         case "keyspace": return ("Keyspace", self.keyspaceLines())
         case "feed": return ("Feed", self.feedLines())
         default: return nil
         }
+    }
+
+    /// Redis's one field, then the change feed (docs/adr/0015-cluster.md).
+    private func clusterLines() -> [(String, String)] {
+        guard let cluster = self.server.cluster else { return [("cluster_enabled", "0")] }
+        let changes = cluster.changes
+        let applied = changes.applied.load(ordering: .relaxed)
+        return [
+            ("cluster_enabled", "1"),
+            ("cluster_change_position", "\(applied)"),
+            ("cluster_change_behind", "\(Swift.max(0, changes.newest.load(ordering: .relaxed) - applied))"),
+            ("cluster_change_entries_read", "\(changes.entriesRead.load(ordering: .relaxed))"),
+            ("cluster_changes_applied", "\(changes.changesApplied.load(ordering: .relaxed))"),
+            ("cluster_change_lag_ms", "\(changes.lastLagMilliseconds.load(ordering: .relaxed))"),
+            ("cluster_change_store_reads", "\(changes.faults.load(ordering: .relaxed))"),
+            ("cluster_change_errors", "\(changes.errors.load(ordering: .relaxed))"),
+        ]
     }
 
     private func serverLines() -> [(String, String)] {
