@@ -2,9 +2,9 @@
 /// a user — likes and reposts of their posts, replies to them, follows,
 /// mentions — grouped by verb, object and day, newest-updated first.
 ///
-/// Every action is a source with an order (one counter for the engine); an
-/// actor joined a group with their first source still standing; a group is
-/// ordered by its newest actor's join. Seen and read are marks in the same
+/// Every action is a source with an order (time-based, node-tagged, always
+/// increasing: `nextNotificationOrder`); an actor joined a group with their
+/// first source still standing; a group is ordered by its newest actor's join. Seen and read are marks in the same
 /// order: a group is seen when the user's last FEED.MARK SEEN came after its
 /// newest actor joined, read likewise with its own FEED.MARK READ — so a
 /// group that gains an actor is unseen and unread again, with no flag to
