@@ -8,6 +8,13 @@ public struct FeedConfiguration: Sendable {
     /// Authors with at least this many followers are celebrities: their posts
     /// are pulled at read time instead of pushed (`--celebrity-threshold`).
     public var celebrityThreshold = 5000
+    /// `--celebrity-threshold auto`: an author is pulled when pushing costs
+    /// more than pulling (FeedEngine+Celebrities.swift), not by a count.
+    public var celebrityAuto = false
+    /// Auto: posting and reading rates halve over this long (`--celebrity-rate-half-life`).
+    public var celebrityRateHalfLifeMilliseconds: Int64 = 10 * 60 * 1000
+    /// Auto: an author's side is judged again at most this often (`--celebrity-recheck`).
+    public var celebrityRecheckMilliseconds: Int64 = 10 * 1000
     /// How many of a followee's recent posts FOLLOW copies into the timeline.
     public var backfillCount = 200
     /// A user who has not read for this long gets no fan-out, and their

@@ -6,6 +6,9 @@ public struct FeedCounters: Sendable, Equatable {
     public var fanoutDeliveries = 0
     /// Posts by celebrities, which were not pushed to followers.
     public var fanoutsSkippedForCelebrity = 0
+    /// `--celebrity-threshold auto`: authors moved to pulling, and back to pushing.
+    public var celebritiesPulledByCost = 0
+    public var celebritiesPushedByCost = 0
     /// Followers skipped by fan-out because they are inactive.
     public var inactiveFollowersSkipped = 0
     /// Timelines dropped because their owner became inactive.

@@ -35,7 +35,9 @@ extension FeedEngine {
         self.usage.followGraphBytes +=
             self.following[Int(follower)].estimatedBytes + self.followers[Int(followee)].estimatedBytes - before
         self.followCount += 1
-        if self.followers[Int(followee)].count == self.configuration.celebrityThreshold { self.celebrityCount += 1 }
+        if !self.configuration.celebrityAuto && self.followers[Int(followee)].count == self.configuration.celebrityThreshold {
+            self.celebrityCount += 1
+        }
         return true
     }
 
@@ -72,7 +74,9 @@ extension FeedEngine {
             self.following[Int(follower)].contains(followee)
         else { return false }
         let before = self.following[Int(follower)].estimatedBytes + self.followers[Int(followee)].estimatedBytes
-        if self.followers[Int(followee)].count == self.configuration.celebrityThreshold { self.celebrityCount -= 1 }
+        if !self.configuration.celebrityAuto && self.followers[Int(followee)].count == self.configuration.celebrityThreshold {
+            self.celebrityCount -= 1
+        }
         self.following[Int(follower)].remove(followee)
         self.followers[Int(followee)].remove(follower)
         self.usage.followGraphBytes +=

@@ -38,7 +38,7 @@ extension FeedEngine {
     /// `given`: another node's post (`replayPost`), with the id it made.
     mutating func publish(author: UInt32, body: String, link: PostLink?, now: Int64, given: UInt64? = nil) -> UInt64 {
         let id = given ?? self.ids.next(now: now)
-        let celebrity = self.isCelebrity(author)
+        let celebrity = self.judgeCelebrity(author, now: now)
 
         let slot = link?.kind == .repost ? -1 : self.storeBody(id, body)
         var record = PostRecord(author: author, likes: 0, bodySlot: slot, pushed: !celebrity, outsideRecent: false)

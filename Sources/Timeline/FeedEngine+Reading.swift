@@ -36,6 +36,7 @@ extension FeedEngine {
     ) -> (live: [(id: UInt64, record: PostRecord?)], continuation: StoreContinuation?) {
         self.counters.reads += 1
         self.lastActive[Int(user)] = now
+        self.noteRead(user, now: now)
         self.users[Int(user)].timelineReferenced = true
         if self.timelines[Int(user)] == nil { self.rebuildTimeline(user) }
         let filter = self.readerFilter(user)

@@ -58,7 +58,7 @@ extension FeedEngine {
         for user in followers.indices {
             // Followers arrive in follower order: already sorted.
             self.followers[user] = FollowSet(sorted: followers[user])
-            if followers[user].count >= self.configuration.celebrityThreshold { self.celebrityCount += 1 }
+            if !self.configuration.celebrityAuto && followers[user].count >= self.configuration.celebrityThreshold { self.celebrityCount += 1 }
             bytes += self.followers[user].estimatedBytes + self.following[user].estimatedBytes
         }
         self.usage.followGraphBytes = bytes

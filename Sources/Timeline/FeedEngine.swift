@@ -157,6 +157,9 @@ public struct FeedEngine: Sendable {
     /// Users with a non-zero `unpushedRecent`.
     var pulledAuthors: Set<UInt32> = []
     var celebrityCount = 0
+    /// `--celebrity-threshold auto`: per user, their rates and side; and what pushes and pulls cost.
+    var celebrityRates: [CelebrityRates] = []
+    public var celebrityCosts = CelebrityCosts()
     var followCount = 0
 
     public internal(set) var counters = FeedCounters()
@@ -241,6 +244,7 @@ public struct FeedEngine: Sendable {
         self.recentPosts.append(CappedPostList())
         self.lastActive.append(now)
         self.users.append(state)
+        if self.configuration.celebrityAuto { self.celebrityRates.append(CelebrityRates()) }
         self.usage.users += 1
         self.usage.nameBytes += name.utf8.count
         return number
@@ -272,9 +276,6 @@ public struct FeedEngine: Sendable {
         now - self.lastActive[Int(user)] <= self.configuration.inactiveAfterMilliseconds
     }
 
-    func isCelebrity(_ user: UInt32) -> Bool {
-        self.followers[Int(user)].count >= self.configuration.celebrityThreshold
-    }
 
     // MARK: Floors
 

@@ -400,9 +400,26 @@ extension DirectFeed {
 @Suite struct FeedModelTests {
     @Test(arguments: 1...8)
     func randomOperationsMatchTheReference(seed: UInt64) throws {
+        try Self.runModel(seed: seed, auto: false)
+    }
+
+    /// The same with `--celebrity-threshold auto`: authors change sides as
+    /// their posting and their followers' reading rates move, with costs
+    /// (fixed here) that put them near the line, so they cross it both ways.
+    @Test(arguments: 1...4)
+    func randomOperationsMatchTheReferenceWithAutoCelebrities(seed: UInt64) throws {
+        try Self.runModel(seed: seed, auto: true)
+    }
+
+    static func runModel(seed: UInt64, auto: Bool) throws {
         var rng = SplitMix64(seed: seed)
         var configuration = FeedConfiguration()
         configuration.celebrityThreshold = 5
+        if auto {
+            configuration.celebrityAuto = true
+            configuration.celebrityRateHalfLifeMilliseconds = 1500
+            configuration.celebrityRecheckMilliseconds = 50
+        }
         configuration.inactiveAfterMilliseconds = 200
         configuration.repostFalloff = [0, 3, 40][Int(seed % 3)]
         // Ranking on a clock of milliseconds: short half-lives, a small affinity table.
@@ -411,6 +428,7 @@ extension DirectFeed {
         configuration.ranking.affinityAuthors = 4
         configuration.notificationsCap = 100_000  // the reference keeps every group
         var engine = FeedEngine(configuration: configuration)
+        if auto { engine.celebrityCosts = FeedEngine.CelebrityCosts(pushNanosPerFollower: 1, pullNanosPerRead: 2) }
         var model = ReferenceFeeds(falloff: configuration.repostFalloff)
         model.weights = configuration.ranking
         let users = (0..<12).map { "user:\($0)" }
@@ -493,7 +511,14 @@ extension DirectFeed {
             }
             #expect(all == model.feed(user), "final feed of \(user)")
         }
-        #expect(crossedUp > 0 && crossedDown > 0, "the run must cross the celebrity threshold both ways")
+        if auto {
+            // Authors moved both ways by cost (follows alone move none).
+            #expect(
+                engine.counters.celebritiesPulledByCost > 0 && engine.counters.celebritiesPushedByCost > 0,
+                "auto must move authors both ways: \(engine.counters.celebritiesPulledByCost) pulled, \(engine.counters.celebritiesPushedByCost) pushed")
+        } else {
+            #expect(crossedUp > 0 && crossedDown > 0, "the run must cross the celebrity threshold both ways")
+        }
         // Every path was taken: push, pull, dropped and rebuilt timelines.
         #expect(engine.counters.fanoutDeliveries > 0 && engine.counters.fanoutsSkippedForCelebrity > 0)
         #expect(engine.counters.readsWithCelebrityMerge > 0)

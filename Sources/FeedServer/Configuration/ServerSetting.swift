@@ -128,6 +128,23 @@ public struct ServerSetting: Sendable {
         })
     }
 
+    /// A whole number in `range`, or `auto`.
+    static func integerOrAuto(
+        _ name: String, _ group: Group, in range: ClosedRange<Int>, _ doc: String,
+        get: @escaping @Sendable (ServerConfiguration) -> Int?, set: @escaping @Sendable (inout ServerConfiguration, Int?) -> Void
+    ) -> ServerSetting {
+        ServerSetting(name, group, doc, get: { get($0).map(String.init) ?? "auto" }, set: { configuration, text in
+            if text.lowercased() == "auto" {
+                set(&configuration, nil)
+                return nil
+            }
+            guard let value = Int(text) else { return .invalid }
+            guard range.contains(value) else { return .reason(Self.between(range) + ", or auto") }
+            set(&configuration, value)
+            return nil
+        })
+    }
+
     /// One of `choices` (any case).
     static func choice(
         _ name: String, _ group: Group, _ choices: [String], _ doc: String,

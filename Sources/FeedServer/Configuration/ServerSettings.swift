@@ -95,9 +95,20 @@ public enum ServerSettings {
         .integer(
             "timeline-cap", .feed, in: 1...1_000_000, "Posts a timeline (and an author's recent list) keeps.",
             get: { $0.feed.timelineCap }, set: { $0.feed.timelineCap = $1 }),
-        .integer(
-            "celebrity-threshold", .feed, in: 1...Int(Int32.max), "Followers at which an author's posts are pulled at read time, not pushed.",
-            get: { $0.feed.celebrityThreshold }, set: { $0.feed.celebrityThreshold = $1 }),
+        .integerOrAuto(
+            "celebrity-threshold", .feed, in: 1...Int(Int32.max),
+            "Followers at which an author's posts are pulled at read time, not pushed; auto: pulled when pushing them costs more than their followers' reads pay for pulling them (measured).",
+            get: { $0.feed.celebrityAuto ? nil : $0.feed.celebrityThreshold },
+            set: { configuration, value in
+                configuration.feed.celebrityAuto = value == nil
+                if let value { configuration.feed.celebrityThreshold = value }
+            }),
+        .duration(
+            "celebrity-rate-half-life", .feed, atLeast: 1, "With --celebrity-threshold auto: posting and reading rates halve over this long.",
+            get: { $0.feed.celebrityRateHalfLifeMilliseconds }, set: { $0.feed.celebrityRateHalfLifeMilliseconds = $1 }),
+        .duration(
+            "celebrity-recheck", .feed, "With --celebrity-threshold auto: an author's side is judged again at most this often.",
+            get: { $0.feed.celebrityRecheckMilliseconds }, set: { $0.feed.celebrityRecheckMilliseconds = $1 }),
         .integer(
             "repost-falloff", .feed, in: 0...FeedConfiguration().maxReadCount,
             "A repost is not shown when its post (or another repost of it) is among this many entries below it; 0 shows every repost.",

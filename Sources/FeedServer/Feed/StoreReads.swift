@@ -64,7 +64,15 @@ extension CommandCall {
         let now = WallClock.milliseconds()
         guard
             self.fromMemory(state: &state, withMeta: withMeta, { engine, writer in
-                engine.read(user: user, count: count, before: before, now: now, into: &writer)
+                // --celebrity-threshold auto weighs what a pulled author adds to a read.
+                guard engine.configuration.celebrityAuto else {
+                    return engine.read(user: user, count: count, before: before, now: now, into: &writer)
+                }
+                let (started, merged) = (ContinuousClock.now, engine.counters.celebrityListsMerged)
+                let continuation = engine.read(user: user, count: count, before: before, now: now, into: &writer)
+                engine.noteReadCost(
+                    nanos: Int64((ContinuousClock.now - started) / .nanoseconds(1)), pulledLists: engine.counters.celebrityListsMerged - merged)
+                return continuation
             }) != nil
         else { return }
         let server = self.server

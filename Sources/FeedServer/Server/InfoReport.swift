@@ -266,7 +266,7 @@ struct InfoReport {
     /// The engine's size and what it has done: users, posts, follows,
     /// resident timelines, celebrities, the post cache's hit ratio, fan-out.
     private func feedLines() -> [(String, String)] {
-        let (summary, counters) = self.server.feed.withEngine { ($0.summary, $0.counters) }
+        let (summary, counters, costs) = self.server.feed.withEngine { ($0.summary, $0.counters, $0.celebrityCosts) }
         let lookups = summary.cacheHits + summary.cacheMisses
         let ratio = lookups == 0 ? 1.0 : Double(summary.cacheHits) / Double(lookups)
         let feed = self.server.configuration.feed
@@ -284,7 +284,12 @@ struct InfoReport {
             ("timeline_entries", String(summary.timelineEntries)),
             ("celebrities", String(summary.celebrities)),
             ("pulled_authors", String(summary.pulledAuthors)),
-            ("celebrity_threshold", String(feed.celebrityThreshold)),
+            ("celebrity_threshold", feed.celebrityAuto ? "auto" : String(feed.celebrityThreshold)),
+            // Auto's measured costs, and how many authors it moved each way.
+            ("celebrity_push_ns", String(Int(costs.pushNanosPerFollower.rounded()))),
+            ("celebrity_pull_ns", String(Int(costs.pullNanosPerRead.rounded()))),
+            ("celebrities_pulled_by_cost", String(counters.celebritiesPulledByCost)),
+            ("celebrities_pushed_by_cost", String(counters.celebritiesPushedByCost)),
             ("timeline_cap", String(feed.timelineCap)),
             ("post_cache_bodies", String(summary.cachedBodies)),
             ("post_cache_hits", String(summary.cacheHits)),
