@@ -300,18 +300,22 @@ enum PostgresBatchWriter {
 
     /// In cluster mode, the batch's actions other nodes need, as one row of
     /// the change feed, last in the transaction: its position is taken
-    /// under a lock held until COMMIT, so positions commit in order. NOTIFY
-    /// wakes the other nodes when it commits.
+    /// under a lock held until COMMIT, so positions commit in order; the
+    /// notification wakes the other nodes when it commits.
     private static func changeFeed(
         _ entry: ChangeFeedEntry, ids: [UInt32: Int64], on connection: PostgresConnection, logger: Logger
     ) async throws {
         let changes = entry.mutations.compactMap { ClusterChange($0, id: { ids[$0]! }) }
         guard !changes.isEmpty else { return }
-        try await connection.query("SELECT pg_advisory_xact_lock(\(ChangeFeedEntry.lock))", logger: logger)
+        // One round trip: the lock is taken as the row is formed, before its
+        // position is drawn; pg_notify is sent at COMMIT.
         try await connection.query(
-            "INSERT INTO cluster_changes (node, at_ms, payload) VALUES (\(Int32(entry.node)), \(entry.at), \(ClusterChange.encode(changes)))",
-            logger: logger)
-        try await connection.query("NOTIFY \(unescaped: ChangeFeedEntry.channel)", logger: logger)
+            """
+            INSERT INTO cluster_changes (node, at_ms, payload)
+            SELECT \(Int32(entry.node)), \(entry.at), \(ClusterChange.encode(changes))
+            FROM (SELECT pg_advisory_xact_lock(\(ChangeFeedEntry.lock))) AS locked
+            RETURNING pg_notify(\(ChangeFeedEntry.channel), '')
+            """, logger: logger)
     }
 
     /// Notification groups that went, then sources as the batch leaves them, then marks.
