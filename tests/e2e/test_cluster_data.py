@@ -272,3 +272,30 @@ def test_a_node_killed_and_restarted_has_what_it_acknowledged_and_what_others_di
     settle(nodes)
     assert [entry[0] for entry in clients[2].execute_command("FEED.READ", carol)] == [after, before]
     assert [as_map(group)["actors"] for group in clients[0].execute_command("FEED.NOTIFICATIONS", alice)] == [[bob], [bob]]
+
+
+def test_metrics_show_the_change_feed_as_a_node_applies_it(start_server, postgres):
+    from test_observability import metrics_server, promtool_check, scrape
+
+    first, port = metrics_server(start_server, "--cluster", "yes", "--postgres-url", postgres.url)
+    second = start_server("--cluster", "yes", "--postgres-url", postgres.url, port=str(free_port()))
+    a, b = first.client(decode_responses=True), second.client(decode_responses=True)
+    assert a.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 8191) == "OK"
+    assert b.execute_command("CLUSTER", "ADDSLOTSRANGE", 8192, 16383) == "OK"
+    assert a.execute_command("CLUSTER", "MEET", "127.0.0.1", second.port) == "OK"
+    user = next(f"user:{index}" for index in range(100) if a.execute_command("CLUSTER", "KEYSLOT", f"user:{index}") >= 8192)
+    deadline = time.time() + 10
+    while True:  # until the first node has reloaded the slot map
+        try:
+            b.execute_command("FEED.POST", user, "made on the second node")
+            break
+        except redis.ResponseError:
+            assert time.time() < deadline
+            time.sleep(0.1)
+    settle([first, second])
+    text = scrape(port)
+    promtool_check(text)
+    applied = [line for line in text.splitlines() if line.startswith("feed_cluster_changes_applied_total")]
+    assert applied and float(applied[0].split()[-1]) >= 1, applied
+    assert "feed_cluster_change_behind 0" in text
+    assert a.info("cluster")["cluster_changes_applied"] >= 1

@@ -95,9 +95,7 @@ struct ChangeApplier: Sendable {
         ).decode((Int64, String).self) {
             names[id] = name
         }
-        if let unknown = missing.first(where: { names[$0] == nil }) {
-            throw ClusterChange.Malformed(at: Int(unknown))
-        }
+        if let unknown = missing.first(where: { names[$0] == nil }) { throw UnknownUser(id: unknown) }
     }
 
     /// One change, retried with the store's answers while memory lacks
@@ -171,6 +169,11 @@ struct ChangeApplier: Sendable {
         case .groupRemoved(let user, let group): engine.replayNotificationGroupRemoved(user: name(user), group: group)
         case .mark(let user, let group, let order): engine.replayNotificationMark(user: name(user), group: group, order: order)
         }
+    }
+
+    struct UnknownUser: Error, CustomStringConvertible {
+        let id: Int64
+        var description: String { "the change feed names user \(self.id), whom the users table does not have" }
     }
 
     struct Unanswered: Error, CustomStringConvertible {

@@ -96,6 +96,12 @@ final class FeedMetrics: Sendable {
         sampled.gauges[key] = gauge
     }
 
+    private func gauge(_ name: String, seconds value: Double, in sampled: inout Sampled) {
+        let gauge = sampled.gauges[name] ?? CoreMetrics.Gauge(label: name, dimensions: [], factory: self.factory)
+        gauge.record(value)
+        sampled.gauges[name] = gauge
+    }
+
     private static func key(_ name: String, _ labels: [(String, String)]) -> String {
         labels.isEmpty ? name : name + "{" + labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",") + "}"
     }
@@ -138,6 +144,17 @@ final class FeedMetrics: Sendable {
             self.gauge("feed_notification_groups", summary.notificationGroups, in: &sampled)
             self.gauge("feed_notification_sources", summary.notificationSources, in: &sampled)
             self.gauge("feed_resident_timelines", summary.residentTimelines, in: &sampled)
+            // Several nodes: the change feed as this node applies it.
+            if let changes = server.cluster?.changes {
+                let applied = changes.applied.load(ordering: .relaxed)
+                self.counter("feed_cluster_changes_applied_total", total: changes.changesApplied.load(ordering: .relaxed), in: &sampled)
+                self.gauge("feed_cluster_change_behind", Swift.max(0, Int(changes.newest.load(ordering: .relaxed) - applied)), in: &sampled)
+                self.gauge("feed_cluster_change_lag_seconds", seconds: Double(changes.lastLagMilliseconds.load(ordering: .relaxed)) / 1000, in: &sampled)
+                self.counter("feed_cluster_change_errors_total", total: changes.errors.load(ordering: .relaxed), in: &sampled)
+            }
+            // --celebrity-threshold auto: authors moved each way.
+            self.counter("feed_celebrities_pulled_by_cost_total", total: counters.celebritiesPulledByCost, in: &sampled)
+            self.counter("feed_celebrities_pushed_by_cost_total", total: counters.celebritiesPushedByCost, in: &sampled)
             self.gauge("feed_timeline_entries", summary.timelineEntries, in: &sampled)
             self.gauge("feed_celebrities", summary.celebrities, in: &sampled)
             self.gauge("feed_pulled_authors", summary.pulledAuthors, in: &sampled)
@@ -227,6 +244,12 @@ final class FeedMetrics: Sendable {
         "feed_ranked_reads_total": "Ranked first pages (FEED.READ … RANKED without PAGE): each ranks the reader's candidates.",
         "feed_ranked_pages_total": "Ranked pages read with a PAGE token.",
         "feed_ranked_snapshots": "Ranked snapshots kept for PAGE tokens.",
+        "feed_celebrities_pulled_by_cost_total": "Authors --celebrity-threshold auto moved to pulling.",
+        "feed_celebrities_pushed_by_cost_total": "Authors --celebrity-threshold auto moved back to pushing.",
+        "feed_cluster_changes_applied_total": "Other nodes' changes applied to this node's engine.",
+        "feed_cluster_change_behind": "Change feed rows seen and not yet applied here.",
+        "feed_cluster_change_lag_seconds": "From the latest applied row's commit on its node to its apply here.",
+        "feed_cluster_change_errors_total": "Failures reading or applying the change feed (retried).",
         "feed_affinity_entries": "Authors in readers' affinity tables (the ranked feed).",
         "feed_notification_groups": "Notification groups in users' notification feeds.",
         "feed_notification_sources": "Actions (likes, reposts, replies, follows, mentions) in notification groups.",
