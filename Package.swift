@@ -97,10 +97,13 @@ let package = Package(
             path: "bench/feed-bench",
             swiftSettings: strictSettings
         ),
+        // What the test targets share (a seeded generator).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "RESPTests",
             dependencies: [
                 "RESP",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
@@ -108,13 +111,14 @@ let package = Package(
         ),
         .testTarget(
             name: "TimelineTests",
-            dependencies: ["Timeline"],
+            dependencies: ["Timeline", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "FeedServerTests",
             dependencies: [
                 "FeedServer",
+                "TestSupport",
                 "RESP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

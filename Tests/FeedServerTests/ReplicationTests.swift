@@ -2,6 +2,7 @@
 import NIOCore
 import Testing
 import Timeline
+import TestSupport
 
 /// Several nodes without sockets or PostgreSQL (docs/adr/0015-cluster.md):
 /// three engines, each serving the users whose hash slot falls to it, run
@@ -96,7 +97,7 @@ import Timeline
 
     @Test(arguments: [1, 2, 3])
     func randomOperationsOnThreeNodesMatchOneNode(seed: UInt64) {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var cluster = Cluster()
         let users = (0..<12).map { "u\($0)" }
         #expect(Set(users.map(Cluster.node(of:))).count == 3)
@@ -215,18 +216,5 @@ import Timeline
             let (a, b) = ((try? cluster.nodes[node].stats(of: user)), (try? cluster.single.stats(of: user)))
             #expect(a?.followers == b?.followers && a?.following == b?.following && a?.posts == b?.posts && a?.celebrity == b?.celebrity)
         }
-    }
-}
-
-/// A small seeded generator (the tests' runs repeat exactly).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { self.state = seed }
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -2,6 +2,7 @@ import NIOCore
 import NIOTestUtils
 import RESP
 import Testing
+import TestSupport
 
 /// The request decoder against Redis 7's observed behaviour. Every case is fed
 /// whole, byte by byte and in random splits, and must come out the same.

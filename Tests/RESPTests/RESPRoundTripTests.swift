@@ -1,6 +1,7 @@
 import NIOCore
 import RESP
 import Testing
+import TestSupport
 
 /// Random values, encoded and decoded again, in both protocol versions and
 /// across random splits of the bytes.

@@ -1,5 +1,6 @@
 import Testing
 @testable import Timeline
+import TestSupport
 
 @Suite struct CappedPostListTests {
     func newest(_ list: CappedPostList, before: UInt64? = nil) -> [UInt64] {
@@ -85,15 +86,3 @@ import Testing
     }
 }
 
-/// A small seeded generator so every randomized test can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { self.state = seed }
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

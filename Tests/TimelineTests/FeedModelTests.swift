@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Timeline
+import TestSupport
 
 /// The simplest possible definition of a feed, recomputed from scratch:
 /// every live post, reply and repost by the user and by everyone they

@@ -1,5 +1,6 @@
 import Testing
 @testable import Timeline
+import TestSupport
 
 /// INFO and a metrics scrape read the engine's size from running totals,
 /// in O(1), instead of walking every user under the engine lock. These

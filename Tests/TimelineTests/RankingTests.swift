@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Timeline
+import TestSupport
 
 extension TestFeed {
     /// A ranked page: the next token and the entries with their factors.

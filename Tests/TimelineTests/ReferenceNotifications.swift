@@ -1,5 +1,6 @@
 import Testing
 @testable import Timeline
+import TestSupport
 
 /// Notification feeds recomputed from scratch (docs/adr/0014): every live
 /// action on a user — likes of their live posts, reposts of and replies to
