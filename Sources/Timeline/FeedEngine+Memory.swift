@@ -27,7 +27,8 @@ extension FeedEngine {
             + (self.pendingPosts.count + self.outsideRecent.count) * 16
         summary.postBodyBytes = self.bodies.allocatedBytes
         summary.likeBytes = usage.likeSets * MemoryCost.likeSet + usage.likers * MemoryCost.liker
-        summary.userBytes = usage.users * MemoryCost.user + usage.nameBytes
+        summary.userBytes =
+            usage.users * MemoryCost.user + usage.nameBytes + self.celebrityRates.count * MemoryLayout<CelebrityRates>.stride
         summary.mutes = usage.mutes
         summary.blocks = usage.blocks
         summary.hiddenRepostFollows = usage.hiddenRepostFollows

@@ -276,7 +276,6 @@ public struct FeedEngine: Sendable {
         now - self.lastActive[Int(user)] <= self.configuration.inactiveAfterMilliseconds
     }
 
-
     // MARK: Floors
 
     /// The recent list holds every live post of `author` at or above this id.
@@ -302,8 +301,8 @@ public struct FeedEngine: Sendable {
 
     mutating func record(_ mutation: FeedMutation) {
         guard self.configuration.recordsMutations else { return }
-        // Another node's action is in the store already: only what this
-        // node adds to it (users it names, notifications of its own users).
+        // Another node's action is in the store already, with everything it
+        // made there: only the users it names are journaled here.
         if self.replaying && !mutation.isMadeByReplay { return }
         self.sequence += 1
         self.mutations.append(mutation)
