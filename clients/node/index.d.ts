@@ -122,6 +122,7 @@ export class FeedClient {
   block(user: string, target: string): Promise<boolean>;
   unblock(user: string, target: string): Promise<boolean>;
   token(user: string, ttlSeconds?: number): Promise<string>;
+  /** Every acknowledged write is in PostgreSQL; with several nodes, also applied on every node. */
   sync(timeoutMs?: number): Promise<void>;
   subscribe(user: string): Subscription;
 }

@@ -181,7 +181,23 @@ export class FeedClient {
   block(user, target) { return this.run(['FEED.BLOCK', user, target], flag); }
   unblock(user, target) { return this.run(['FEED.UNBLOCK', user, target], flag); }
   token(user, ttlSeconds) { return this.run(['FEED.TOKEN', user, ...(ttlSeconds === undefined ? [] : [ttlSeconds])], String); }
-  async sync(timeoutMs) { await this.run(['FEED.SYNC', ...(timeoutMs === undefined ? [] : [timeoutMs])], () => undefined); }
+  /**
+   * Resolves once every write acknowledged before it is in PostgreSQL. With several nodes,
+   * FEED.SYNC goes to every node, twice round: then every node's feeds also reflect every
+   * write acknowledged before it, whichever node took it.
+   */
+  async sync(timeoutMs) {
+    const args = ['FEED.SYNC', ...(timeoutMs === undefined ? [] : [String(timeoutMs)])];
+    if (!this.cluster) return this.run(args, () => undefined);
+    try {
+      for (let round = 0; round < 2; round += 1) {
+        for (const master of this.redis.getMasters()) await master.client.sendCommand(args);
+      }
+    } catch (error) {
+      throw translate(error);
+    }
+    return undefined;
+  }
 
   /**
    * The events of the user's feed as they happen (channel feed:<user>), on

@@ -207,6 +207,13 @@ for (const user of users) {
   const entries = await feed.read(user);
   if (entries.length !== 1 || entries[0].id !== posted[user]) throw new Error(`${user}: ${JSON.stringify(entries)}`);
 }
+// sync() is a barrier on every node: a post is then in its follower's feed, wherever each lives.
+const [author, reader] = [users.find((user) => user !== users[0]), users[0]];
+await feed.follow(reader, author);
+const cross = await feed.post(author, 'across nodes');
+await feed.sync();
+const first = (await feed.read(reader, { count: 1 }))[0];
+if (first.id !== cross) throw new Error(`after sync: ${JSON.stringify(first)}`);
 const events = feed.subscribe(users[3]);
 await events.ready();
 const next = events.next();

@@ -299,3 +299,19 @@ def test_metrics_show_the_change_feed_as_a_node_applies_it(start_server, postgre
     assert applied and float(applied[0].split()[-1]) >= 1, applied
     assert "feed_cluster_change_behind 0" in text
     assert a.info("cluster")["cluster_changes_applied"] >= 1
+
+
+def test_the_python_clients_sync_is_a_barrier_across_nodes(start_server, postgres):
+    from feedclient import FeedClient
+
+    nodes = start_cluster(start_server, postgres)
+    names = [f"user:{index}" for index in range(60)]
+    alice = next(name for name in names if owner(nodes, name)[0] is nodes[0])
+    bob = next(name for name in names if owner(nodes, name)[0] is nodes[1])
+    feed = FeedClient(nodes=[("127.0.0.1", nodes[2].port)])
+    feed.follow(bob, alice)
+    for index in range(20):
+        posted = feed.post(alice, f"post {index}")
+        feed.sync()  # on every node, twice round: bob's node has the post now
+        assert [entry.id for entry in feed.read(bob, count=1)] == [posted], index
+    feed.close()
