@@ -70,8 +70,7 @@ import TestSupport
             let single = try? body(&self.single, false, self.now)
             _ = self.single.drainMutations()
             let mutations = self.nodes[acting].drainMutations()
-            for case .userCreated(let number, let name) in mutations where self.storeIDs[name] == nil {
-                _ = number
+            for case .userCreated(_, let name) in mutations where self.storeIDs[name] == nil {
                 self.storeIDs[name] = Int64(self.storeIDs.count + 1)
                 self.names[self.storeIDs[name]!] = name
             }

@@ -23,6 +23,8 @@ final class ChangeFeed: Sendable {
     let applied = Atomic<Int64>(0)
     /// The newest position seen in the feed, applied or not.
     let newest = Atomic<Int64>(0)
+    /// Rows seen and not yet applied here.
+    var behind: Int { Int(Swift.max(0, self.newest.load(ordering: .relaxed) - self.applied.load(ordering: .relaxed))) }
     let changesApplied = Atomic<Int>(0)
     let entriesRead = Atomic<Int>(0)
     let faults = Atomic<Int>(0)

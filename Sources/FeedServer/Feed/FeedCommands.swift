@@ -55,16 +55,11 @@ enum FeedCommands {
                 let events = server.feedEvents
                 defer { events.drain() }
                 return Attempt.writing(server, installing: answer, bytes: bytes, grows: true) { (engine, now) throws(FeedError) -> UInt64 in
-                    guard engine.configuration.celebrityAuto else {
-                        let id = try engine.post(author: author, body: body, replyTo: parent, now: now)
-                        events.postCreated(id: id, author: author, body: body, engine: engine)
-                        return id
-                    }
-                    // --celebrity-threshold auto weighs what a push costs.
-                    let (started, delivered) = (ContinuousClock.now, engine.counters.fanoutDeliveries)
+                    let timer = CelebrityCostTimer(engine, counting: \.fanoutDeliveries)
                     let id = try engine.post(author: author, body: body, replyTo: parent, now: now)
-                    engine.noteFanOutCost(
-                        nanos: Int64((ContinuousClock.now - started) / .nanoseconds(1)), deliveries: engine.counters.fanoutDeliveries - delivered)
+                    if let timer {
+                        engine.noteFanOutCost(nanos: timer.nanoseconds, deliveries: engine.counters.fanoutDeliveries - timer.counted)
+                    }
                     events.postCreated(id: id, author: author, body: body, engine: engine)
                     return id
                 }

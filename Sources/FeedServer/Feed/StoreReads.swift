@@ -64,14 +64,11 @@ extension CommandCall {
         let now = WallClock.milliseconds()
         guard
             self.fromMemory(state: &state, withMeta: withMeta, { engine, writer in
-                // --celebrity-threshold auto weighs what a pulled author adds to a read.
-                guard engine.configuration.celebrityAuto else {
-                    return engine.read(user: user, count: count, before: before, now: now, into: &writer)
-                }
-                let (started, merged) = (ContinuousClock.now, engine.counters.celebrityListsMerged)
+                let timer = CelebrityCostTimer(engine, counting: \.celebrityListsMerged)
                 let continuation = engine.read(user: user, count: count, before: before, now: now, into: &writer)
-                engine.noteReadCost(
-                    nanos: Int64((ContinuousClock.now - started) / .nanoseconds(1)), pulledLists: engine.counters.celebrityListsMerged - merged)
+                if let timer {
+                    engine.noteReadCost(nanos: timer.nanoseconds, pulledLists: engine.counters.celebrityListsMerged - timer.counted)
+                }
                 return continuation
             }) != nil
         else { return }

@@ -146,9 +146,8 @@ final class FeedMetrics: Sendable {
             self.gauge("feed_resident_timelines", summary.residentTimelines, in: &sampled)
             // Several nodes: the change feed as this node applies it.
             if let changes = server.cluster?.changes {
-                let applied = changes.applied.load(ordering: .relaxed)
                 self.counter("feed_cluster_changes_applied_total", total: changes.changesApplied.load(ordering: .relaxed), in: &sampled)
-                self.gauge("feed_cluster_change_behind", Swift.max(0, Int(changes.newest.load(ordering: .relaxed) - applied)), in: &sampled)
+                self.gauge("feed_cluster_change_behind", changes.behind, in: &sampled)
                 self.gauge("feed_cluster_change_lag_seconds", seconds: Double(changes.lastLagMilliseconds.load(ordering: .relaxed)) / 1000, in: &sampled)
                 self.counter("feed_cluster_change_errors_total", total: changes.errors.load(ordering: .relaxed), in: &sampled)
             }

@@ -70,11 +70,10 @@ struct InfoReport {
     private func clusterLines() -> [(String, String)] {
         guard let cluster = self.server.cluster else { return [("cluster_enabled", "0")] }
         let changes = cluster.changes
-        let applied = changes.applied.load(ordering: .relaxed)
         return [
             ("cluster_enabled", "1"),
-            ("cluster_change_position", "\(applied)"),
-            ("cluster_change_behind", "\(Swift.max(0, changes.newest.load(ordering: .relaxed) - applied))"),
+            ("cluster_change_position", "\(changes.applied.load(ordering: .relaxed))"),
+            ("cluster_change_behind", "\(changes.behind)"),
             ("cluster_change_entries_read", "\(changes.entriesRead.load(ordering: .relaxed))"),
             ("cluster_changes_applied", "\(changes.changesApplied.load(ordering: .relaxed))"),
             ("cluster_change_lag_ms", "\(changes.lastLagMilliseconds.load(ordering: .relaxed))"),
