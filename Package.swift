@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "Timeline",
             dependencies: [.product(name: "Collections", package: "swift-collections")],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
         ),
         // Heap and RSS figures for INFO, which the Glibc module does not expose.
         .target(name: "CFeedSystem"),

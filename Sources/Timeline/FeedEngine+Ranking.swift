@@ -176,10 +176,9 @@ extension FeedEngine {
     public mutating func writeRanked<Writer: FeedEntryWriter>(_ slice: RankedSlice, into writer: inout Writer) {
         let shown = slice.entries.filter { self.posts[$0.id] != nil || (self.hasStore && !self.deleted.contains($0.id)) }
         writer.beginEntries(count: shown.count)
-        let names = self.names
         for (id, factors) in shown {
             if let record = self.posts[id] {
-                self.write(id, record, names: names, rank: factors, into: &writer)
+                self.write(id, record, rank: factors, into: &writer)
             } else {
                 writer.unresolvedEntry(id: id)
             }

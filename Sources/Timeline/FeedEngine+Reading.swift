@@ -302,32 +302,30 @@ extension FeedEngine {
         _ live: [(id: UInt64, record: PostRecord?)], into writer: inout Writer
     ) {
         writer.beginEntries(count: live.count)
-        let names = self.names
         for (id, record) in live {
             if let record {
-                self.write(id, record, names: names, into: &writer)
+                self.write(id, record, into: &writer)
             } else {
                 writer.unresolvedEntry(id: id)
             }
         }
     }
 
-    /// One entry, its author and body passed as bytes in place. `names` is
-    /// the engine's own array, passed in so each name is borrowed, not copied.
-    /// A repost shows its original's body and counts.
+    /// One entry, its author and body passed as bytes in place: both are
+    /// borrowed where the engine keeps them (`withUTF8` through the arrays'
+    /// in-place access), so writing an entry copies no string and touches no
+    /// reference count. A repost shows its original's body and counts.
     mutating func write<Writer: FeedEntryWriter>(
-        _ id: UInt64, _ record: PostRecord, names: [String]? = nil, rank: RankFactors? = nil, into writer: inout Writer
+        _ id: UInt64, _ record: PostRecord, rank: RankFactors? = nil, into writer: inout Writer
     ) {
         let created = PostID.createdMilliseconds(id)
-        let names = names ?? self.names
-        var (meta, shown) = self.shown(record, names: names)
+        var (meta, shown) = self.shown(record, names: self.names)
         meta.rank = rank
-        names[Int(record.author)].withUTF8Bytes { authorBytes in
+        self.names[Int(record.author)].withUTF8 { author in
+            let authorBytes = UnsafeRawBufferPointer(author)
             if shown.bodySlot >= 0 {
-                self.bodies.withBody(at: shown.bodySlot) { body in
-                    body.withUTF8Bytes { bodyBytes in
-                        writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: bodyBytes, meta: meta)
-                    }
+                self.bodies.withBodyBytes(at: shown.bodySlot) { bodyBytes in
+                    writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: bodyBytes, meta: meta)
                 }
             } else {
                 self.bodies.recordMiss()

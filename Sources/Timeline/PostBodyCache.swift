@@ -120,6 +120,16 @@ public struct PostBodyCache: Sendable {
         return body(self.nodes[Int(slot)].body)
     }
 
+    /// The body in `slot` as UTF-8 bytes in place, marked recently used (a
+    /// hit). The bytes are borrowed from the node, so a read neither copies
+    /// the string nor touches its reference count (an atomic that keeps the
+    /// processor from overlapping one entry's cache misses with the next's).
+    public mutating func withBodyBytes<Result>(at slot: Slot, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        self.hits += 1
+        self.nodes[Int(slot)].referenced = true
+        return self.nodes[Int(slot)].body.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+
     /// The body in `slot`, marked recently used (a hit).
     public mutating func body(at slot: Slot) -> String {
         self.withBody(at: slot) { $0 }
