@@ -27,6 +27,7 @@ import pwd
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -201,7 +202,11 @@ def main():
     parser.add_argument("--posts-per-user", type=int, default=50, help="posts in the SQL baseline's table")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--pipeline", type=int, default=16, help="-P of the pipelined throughput runs (1: none)")
-    parser.add_argument("--targets", default="sql,redis-lua,feed-none,feed-async")
+    parser.add_argument("--targets", default="sql,redis-lua,feed-none,feed-async,goals",
+                        help="goals: issue 17's goals, each measured against this machine's ceiling")
+    parser.add_argument("--goal-duration", type=float, default=60, help="seconds of each sustained or open-loop goal run")
+    parser.add_argument("--goal-runs", type=int, default=3, help="open-loop runs that must all pass")
+    parser.add_argument("--ceiling-requests", type=int, default=200_000, help="redis-benchmark requests per ceiling run")
     parser.add_argument("--out", default=str(RESULTS / "run-all"), help="path prefix of the result files")
     args = parser.parse_args()
     targets = args.targets.split(",")
@@ -228,13 +233,13 @@ def main():
     results = {
         "machine": {"cores": os.cpu_count(), "system": platform.platform(), "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)},
         "settings": vars(args), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "throughput": {}, "pipelined": {}, "setup": {}, "celebrity": {}, "push_pull": {}, "seeds": {},
+        "throughput": {}, "pipelined": {}, "setup": {}, "celebrity": {}, "push_pull": {}, "seeds": {}, "goals": {},
     }
 
-    def seeds_run(port):
+    def seeds_run(port, duration=None):
         return bench.workload(
             port, "feed", "--workload", "mix", "--read-ratio", 0.5, "--rate", 20000, "--count", 50,
-            "-c", args.connections, "--duration", args.seeds_duration, "--users", args.users)
+            "-c", args.connections, "--duration", duration or args.seeds_duration, "--users", args.users)
 
     def feed_server(name, *flags):
         port = free_port()
@@ -332,6 +337,8 @@ def main():
                 results["seeds"][label] = seeds_run(server.port)
             finally:
                 server.stop()
+        if "goals" in targets:
+            results["goals"] = goals(args, server_binary, bench, graph, workdir, feed_server, seeds_run)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -343,6 +350,129 @@ def main():
     pathlib.Path(f"{out}.md").write_text(markdown)
     plot(results, out)
     print(markdown)
+
+
+def load_ceilings():
+    """bench/ceilings as a module (its file has no .py)."""
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader("ceilings", str(ROOT / "bench" / "ceilings"))
+    spec = importlib.util.spec_from_loader("ceilings", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def durable_run(args, bench, graph, workdir, feed_server, durability, connections):
+    """FEED.POST for --goal-duration seconds with the embedded PostgreSQL
+    (fsync on), closed loop; the journal backlog sampled every second; then
+    FEED.SYNC and every acknowledged post counted in PostgreSQL."""
+    import threading
+    data = workdir / f"durable-{durability}"
+    data.mkdir()
+    os.chmod(data, 0o755)
+    server = feed_server(f"durable-{durability}", "--persistence", "postgres", "--data-dir", data, "--durability", durability)
+    try:
+        bench.load(server.port, "feed", graph)
+        cli = ["redis-cli", "-p", str(server.port)]
+        subprocess.run([*cli, "FEED.SYNC", "120000"], check=True, capture_output=True, timeout=300)
+        socket_dir = (data / "postgres.socket").read_text().strip()
+
+        def count_posts():
+            return int(subprocess.run(["psql", "-h", socket_dir, "-U", "feed", "-X", "-Atqc", "SELECT count(*) FROM posts", "postgres"],
+                                      check=True, capture_output=True, text=True, timeout=300).stdout)
+        before = count_posts()
+        backlog, stop = [], threading.Event()
+
+        def sample():
+            while not stop.wait(1):
+                info = subprocess.run([*cli, "INFO", "persistence"], capture_output=True, text=True).stdout
+                found = re.search(r"journal_backlog_entries:(\d+)", info)
+                if found:
+                    backlog.append(int(found.group(1)))
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        run = bench.workload(server.port, "feed", "--workload", "posts", "-c", connections, "--duration", args.goal_duration,
+                             "--users", args.users)
+        stop.set()
+        sampler.join()
+        subprocess.run([*cli, "FEED.SYNC", "300000"], check=True, capture_output=True, timeout=600)
+        post = run["kinds"]["post"]
+        return {"posts_per_second": post["requestsPerSecond"], "acknowledged": post["requests"] - post["errors"],
+                "errors": post["errors"], "try_again": run["tryAgain"], "in_postgres": count_posts() - before,
+                "peak_backlog": max(backlog, default=0), "p99": post["p99"], "connections": connections}
+    finally:
+        server.stop()
+
+
+def goals(args, server_binary, bench, graph, workdir, feed_server, seeds_run):
+    """Issue 17's goals, each as measured / what this machine does at all."""
+    ceilings = load_ceilings()
+    found = {}
+    log("goals: FEED.READ / LRANGE and FEED.POST / SET (bench/ceilings)")
+    out = workdir / "ceilings.json"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "ceilings"), "--rounds", "3", "--requests", "200000",
+                    "--binary", server_binary, "--json", str(out)], check=True, timeout=7200)
+    found["ceilings"] = json.loads(out.read_text())
+    for durability, connections in (("async", 50), ("sync", 200)):
+        log(f"goals: durable FEED.POST, {durability}, {args.goal_duration:g} s")
+        found[f"durable_{durability}"] = durable_run(args, bench, graph, workdir, feed_server, durability, connections)
+    found["open_loop"] = []
+    for run in range(args.goal_runs):
+        log(f"goals: open loop 20,000 req/s with PostgreSQL async, run {run + 1} of {args.goal_runs}")
+        data = workdir / f"open-loop-{run}"
+        data.mkdir()
+        os.chmod(data, 0o755)
+        server = feed_server(f"open-loop-{run}", "--persistence", "postgres", "--data-dir", data)
+        try:
+            bench.load(server.port, "feed", graph)
+            subprocess.run(["redis-cli", "-p", str(server.port), "FEED.SYNC", "120000"], check=True, capture_output=True)
+            found["open_loop"].append(seeds_run(server.port, args.goal_duration))
+        finally:
+            server.stop()
+    log("goals: the floor, a stock redis-server at the same rate moving the same bytes")
+    port = free_port()
+    redis = Process(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                     "--dir", str(workdir), "--loglevel", "warning"], workdir / "redis-floor.log", port)
+    try:
+        ceilings.fill_lists(port, found["ceilings"]["read_reply_bytes"], "list:user:{key:012d}", keys=args.users)
+        found["open_loop_floor"] = bench.workload(
+            port, "redis", "--workload", "mix", "--read-ratio", 0.5, "--rate", 20000, "--count", 50,
+            "-c", args.connections, "--duration", args.goal_duration, "--users", args.users)
+    finally:
+        redis.stop()
+    return found
+
+
+def goal_rows(found):
+    """(goal, measured, ceiling or floor, ratio, met) for each goal run."""
+    rows = []
+    if "ceilings" in found:
+        c = found["ceilings"]
+        read, lrange, post, set_ = (c["median"][k] for k in ("read", "lrange", "post", "set"))
+        rows.append(("FEED.READ COUNT 50 ≥ 0.9× redis-server LRANGE of an equal reply", f"{read:,.0f} req/s",
+                     f"{lrange:,.0f} req/s ({c['lrange_reply_bytes']:,} B)", f"{read / lrange:.2f}×", read / lrange >= 0.9))
+        rows.append(("FEED.POST ≥ 0.85× redis-server SET of 110 bytes", f"{post:,.0f} req/s", f"{set_:,.0f} req/s",
+                     f"{post / set_:.2f}×", post / set_ >= 0.85))
+    for durability, goal in (("async", 50_000), ("sync", 25_000)):
+        run = found.get(f"durable_{durability}")
+        if run:
+            whole = run["in_postgres"] == run["acknowledged"] and run["try_again"] == 0
+            rows.append((f"--durability {durability}: ≥ {goal:,} posts/s sustained, every post in PostgreSQL",
+                         f"{run['posts_per_second']:,.0f} posts/s; {run['in_postgres']:,} of {run['acknowledged']:,} in PostgreSQL; "
+                         f"peak backlog {run['peak_backlog']:,}; TRYAGAIN {run['try_again']}",
+                         f"{goal:,} posts/s (goal)", f"{run['posts_per_second'] / goal:.2f}×",
+                         run["posts_per_second"] >= goal and whole))
+    if found.get("open_loop"):
+        runs = found["open_loop"]
+        floor = found.get("open_loop_floor", {}).get("all")
+        measured = "; ".join(f"p99 {r['all']['p99']:.2f} / p99.9 {r['all']['p999']:.2f} ms" for r in runs)
+        floor_text = f"p99 {floor['p99']:.2f} / p99.9 {floor['p999']:.2f} ms" if floor else "not run"
+        met = all(r["all"]["p99"] < 1 and r["all"]["p999"] < 5 for r in runs)
+        rows.append((f"open loop 20,000 req/s, PostgreSQL async: p99 < 1 ms and p99.9 < 5 ms in {len(runs)} of {len(runs)}",
+                     measured, f"redis-server at the same rate: {floor_text}",
+                     f"{statistics.median(r['all']['p99'] for r in runs) / floor['p99']:.1f}× the floor's p99" if floor else "", met))
+    return rows
 
 
 TARGET_LABELS = {
@@ -364,15 +494,30 @@ def report(results, args):
     lines.append(f"Graph: {args.users:,} users × {args.follows} follows, Zipf {args.zipf} (feed-bench setup). "
                  f"Closed loop: {args.connections} connections, {args.duration:g} s per run, no pipelining.")
     lines.append("")
-    lines.append("## Throughput (closed loop)")
-    lines.append("")
-    lines.append("| target | FEED.POST req/s | p50 ms | p95 ms | p99 ms | FEED.READ COUNT 50 req/s | p50 ms | p95 ms | p99 ms |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for target, figures in results["throughput"].items():
-        post, read = figures["post"], figures["read"]
-        lines.append(f"| {TARGET_LABELS.get(target, target)} | {post['requestsPerSecond']:,.0f} | {post['p50']:.3f} | {post['p95']:.3f} | "
-                     f"{post['p99']:.3f} | {read['requestsPerSecond']:,.0f} | {read['p50']:.3f} | {read['p95']:.3f} | {read['p99']:.3f} |")
-    lines.append("")
+    rows = goal_rows(results.get("goals", {}))
+    if rows:
+        lines.append("## Goals against this machine's ceiling (issue 17)")
+        lines.append("")
+        lines.append("| goal | measured | ceiling | ratio | |")
+        lines.append("|---|---|---|---|---|")
+        for goal, measured, ceiling, ratio_text, met in rows:
+            lines.append(f"| {goal} | {measured} | {ceiling} | {ratio_text} | {'**pass**' if met else 'not met'} |")
+        lines.append("")
+        lines.append("Ceilings: bench/ceilings (redis-benchmark, 50 clients, -r 10000, 3 alternating rounds, medians). "
+                     f"Durable and open-loop runs: feed-bench, {args.goal_duration:g} s each, embedded PostgreSQL with fsync on; "
+                     "the open-loop floor is a stock redis-server sent SET and LRANGE (of lists whose reply is FEED.READ's size) "
+                     "at the same rate by the same tool.")
+        lines.append("")
+    if results["throughput"]:
+        lines.append("## Throughput (closed loop)")
+        lines.append("")
+        lines.append("| target | FEED.POST req/s | p50 ms | p95 ms | p99 ms | FEED.READ COUNT 50 req/s | p50 ms | p95 ms | p99 ms |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for target, figures in results["throughput"].items():
+            post, read = figures["post"], figures["read"]
+            lines.append(f"| {TARGET_LABELS.get(target, target)} | {post['requestsPerSecond']:,.0f} | {post['p50']:.3f} | {post['p95']:.3f} | "
+                         f"{post['p99']:.3f} | {read['requestsPerSecond']:,.0f} | {read['p50']:.3f} | {read['p95']:.3f} | {read['p99']:.3f} |")
+        lines.append("")
     if results["pipelined"]:
         lines.append(f"Pipelined (-P {args.pipeline}, {args.connections} connections): the maximum each target reaches when "
                      "round trips are not the limit.")
@@ -461,6 +606,8 @@ def plot(results, out):
         log("matplotlib is missing: no plots")
         return
     throughput = results["throughput"]
+    if not throughput:
+        return  # e.g. --targets goals: tables only
     targets = list(throughput)
     labels = [TARGET_LABELS.get(t, t).replace(", ", ",\n") for t in targets]
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))

@@ -9,7 +9,14 @@ protocol ConnectionScript: Sendable {
     mutating func next(into buffer: inout ByteBuffer) -> Bool
     /// The reply to the oldest request in flight.
     mutating func reply(_ value: RESPValue, at nanoseconds: UInt64)
+    /// Whether a reply gave it more to send after `next` said there was no
+    /// more (a command to try again).
+    var hasMore: Bool { get }
     var outcome: Outcome { get }
+}
+
+extension ConnectionScript {
+    var hasMore: Bool { false }
 }
 
 final class ScriptHandler<Script: ConnectionScript>: ChannelInboundHandler {
@@ -56,6 +63,7 @@ final class ScriptHandler<Script: ConnectionScript>: ChannelInboundHandler {
                 self.inFlight -= 1
                 self.script.reply(value, at: now)
             }
+            if self.exhausted && self.script.hasMore { self.exhausted = false }
         } catch {
             self.fail(error, context: context)
             return

@@ -1,28 +1,50 @@
+import DequeModule
 import NIOCore
 import RESP
 
-/// Sends a list of commands, counting error replies: graph loading.
+/// Sends a list of commands, counting error replies: graph loading. A
+/// command refused with TRYAGAIN (a durable server's journal is full while
+/// PostgreSQL catches up) is sent again, as a client would.
 struct CommandListScript: ConnectionScript {
     let commands: [[String]]
     var position = 0
     var errors = 0
     var firstError: String?
+    /// The commands in flight, oldest first, by index.
+    var sent = Deque<Int>()
+    /// Commands to send again.
+    var again: [Int] = []
 
     init(_ commands: [[String]]) { self.commands = commands }
 
     mutating func next(into buffer: inout ByteBuffer) -> Bool {
-        guard self.position < self.commands.count else { return false }
-        RESPValue.encodeCommand(self.commands[self.position], into: &buffer)
-        self.position += 1
+        let index: Int
+        if let retry = self.again.popLast() {
+            index = retry
+        } else if self.position < self.commands.count {
+            index = self.position
+            self.position += 1
+        } else {
+            return false
+        }
+        RESPValue.encodeCommand(self.commands[index], into: &buffer)
+        self.sent.append(index)
         return true
     }
 
     mutating func reply(_ value: RESPValue, at nanoseconds: UInt64) {
+        let index = self.sent.removeFirst()
         if case .error(let message) = value {
+            if message.hasPrefix("TRYAGAIN") {
+                self.again.append(index)
+                return
+            }
             self.errors += 1
             self.firstError = self.firstError ?? message
         }
     }
+
+    var hasMore: Bool { !self.again.isEmpty }
 
     var outcome: (errors: Int, firstError: String?) { (self.errors, self.firstError) }
 }

@@ -22,11 +22,17 @@ enum RequestKind: Int, CaseIterable, Sendable {
 enum Dialect: String, CaseIterable, Sendable {
     case feed
     case redisLua = "redis-lua"
+    /// A stock redis-server moving the same bytes, the floor a feed-server
+    /// run is compared with: a post is `SET post:<user> <body>`, a read
+    /// `LRANGE list:<user> 0 -1` of lists filled beforehand so the reply is
+    /// as large as FEED.READ's (bench/ceilings fills them).
+    case redis
 
     func post(_ user: String, _ body: String) -> [String] {
         switch self {
         case .feed: ["FEED.POST", user, body]
         case .redisLua: ["FCALL", "feed_post", "1", user, body]
+        case .redis: ["SET", "post:" + user, body]
         }
     }
 
@@ -35,6 +41,7 @@ enum Dialect: String, CaseIterable, Sendable {
         switch self {
         case .feed: ranked ? ["FEED.READ", user, "RANKED", "COUNT", String(count)] : ["FEED.READ", user, "COUNT", String(count)]
         case .redisLua: ["FCALL_RO", "feed_read", "1", user, String(count)]
+        case .redis: ["LRANGE", "list:" + user, "0", "-1"]
         }
     }
 
@@ -42,6 +49,7 @@ enum Dialect: String, CaseIterable, Sendable {
         switch self {
         case .feed: ["FEED.FOLLOW", follower, followee]
         case .redisLua: ["FCALL", "feed_follow", "2", follower, followee]
+        case .redis: ["SADD", "following:" + follower, followee]
         }
     }
 
@@ -49,6 +57,7 @@ enum Dialect: String, CaseIterable, Sendable {
         switch self {
         case .feed: ["FEED.UNFOLLOW", follower, followee]
         case .redisLua: ["FCALL", "feed_unfollow", "2", follower, followee]
+        case .redis: ["SREM", "following:" + follower, followee]
         }
     }
 }
