@@ -44,23 +44,40 @@ public struct CappedPostList: Sendable, Equatable {
     /// present changes nothing, so replaying a fan-out is harmless.
     @discardableResult
     public mutating func insert(_ id: UInt64, cap: Int) -> Insertion {
-        if let last = self.ids.last, id <= last {
-            let position = self.firstIndex(notBelow: id)
-            if position < self.ids.count && self.ids[position] == id {
-                return Insertion(inserted: false, evicted: nil)
-            }
-            if self.ids.count >= cap && position == 0 {
-                // Older than everything in a full list: it would be evicted at once.
-                return Insertion(inserted: false, evicted: nil)
-            }
-            self.ids.insert(id, at: position)
-        } else {
-            self.ids.append(id)
-        }
+        guard self.place(id, cap: cap) else { return Insertion(inserted: false, evicted: nil) }
         if self.ids.count > cap {
             return Insertion(inserted: true, evicted: self.ids.removeFirst())
         }
         return Insertion(inserted: true, evicted: nil)
+    }
+
+    /// `insert` for a caller that needs only whether the oldest id was
+    /// dropped, not which: a fan-out's hundreds of timelines, each full at
+    /// its cap. Not reading the dropped id spares a cache miss per timeline
+    /// (the ring's oldest slot is far from its newest).
+    @inline(__always)
+    public mutating func push(_ id: UInt64, cap: Int) -> (inserted: Bool, dropped: Bool) {
+        guard self.place(id, cap: cap) else { return (false, false) }
+        if self.ids.count > cap {
+            self.ids.removeFirst(1)
+            return (true, true)
+        }
+        return (true, false)
+    }
+
+    /// Puts `id` in order; false when it was there already, or is older
+    /// than everything in a full list (it would be dropped at once).
+    @inline(__always)
+    private mutating func place(_ id: UInt64, cap: Int) -> Bool {
+        if let last = self.ids.last, id <= last {
+            let position = self.firstIndex(notBelow: id)
+            if position < self.ids.count && self.ids[position] == id { return false }
+            if self.ids.count >= cap && position == 0 { return false }
+            self.ids.insert(id, at: position)
+        } else {
+            self.ids.append(id)
+        }
+        return true
     }
 
     /// Removes `id`; false when it was not there.

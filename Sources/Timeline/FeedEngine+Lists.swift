@@ -24,8 +24,8 @@ extension FeedEngine {
     /// Inserts `id` into a resident timeline; true when it was inserted.
     @inline(__always)
     mutating func insertIntoTimeline(_ user: UInt32, _ id: UInt64) -> Bool {
-        guard let insertion = self.timelines[Int(user)]?.insert(id, cap: self.configuration.timelineCap) else { return false }
-        if insertion.inserted && insertion.evicted == nil { self.usage.timelineEntries += 1 }
+        guard let insertion = self.timelines[Int(user)]?.push(id, cap: self.configuration.timelineCap) else { return false }
+        if insertion.inserted && !insertion.dropped { self.usage.timelineEntries += 1 }
         return insertion.inserted
     }
 

@@ -94,9 +94,9 @@ extension FeedEngine {
                 continue
             }
             // Optional chaining mutates in place: no copy of the timeline's reference.
-            if let insertion = self.timelines[index]?.insert(id, cap: cap), insertion.inserted {
+            if let insertion = self.timelines[index]?.push(id, cap: cap), insertion.inserted {
                 delivered += 1
-                if insertion.evicted == nil { added += 1 }
+                if !insertion.dropped { added += 1 }
             }
         }
         self.counters.fanoutDeliveries += delivered

@@ -84,5 +84,27 @@ import TestSupport
         }
         #expect(newest(list) == model.sorted(by: >))
     }
-}
 
+    /// `push` (the fan-out's insert, which does not read the id it drops)
+    /// keeps the same list as `insert` and says whether one was dropped.
+    @Test func pushMatchesInsert() {
+        var rng = SplitMix64(seed: 11)
+        var pushed = CappedPostList()
+        var inserted = CappedPostList()
+        var drops = 0
+        for _ in 0..<5000 {
+            let id = UInt64.random(in: 1...3000, using: &rng)
+            let push = pushed.push(id, cap: 200)
+            let insert = inserted.insert(id, cap: 200)
+            #expect(push.inserted == insert.inserted)
+            #expect(push.dropped == (insert.evicted != nil))
+            if push.dropped { drops += 1 }
+            if Int.random(in: 0..<4, using: &rng) == 0 {
+                let gone = UInt64.random(in: 1...3000, using: &rng)
+                #expect(pushed.remove(gone) == inserted.remove(gone))
+            }
+        }
+        #expect(drops > 100)  // the cap was reached, and dropping exercised
+        #expect(newest(pushed) == newest(inserted))
+    }
+}
