@@ -14,6 +14,11 @@ Scenarios:
   seeds       open loop: 10,000 posts/s and 10,000 reads/s for 60 s (feed-none, feed-async)
   celebrity   a 100,000-follower author posts: time until every follower sees it
   push-pull   the same mixed load with every author pushed vs every author pulled
+  goals       issue 17's goals, each as measured / this machine's ceiling, pass or not:
+              bench/ceilings (FEED.READ vs LRANGE, FEED.POST vs SET), durable posts for
+              --goal-duration s (async and sync, every post counted in PostgreSQL), and
+              --goal-runs open-loop runs at 20,000 req/s beside a stock redis-server at
+              the same rate (feed-bench --dialect redis)
 
 Use bench/run-all (it builds, sets up the venv, installs redis-server if absent).
 """
