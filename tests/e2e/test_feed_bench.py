@@ -137,3 +137,43 @@ def test_subscribe_counts_every_message_against_the_server_and_redis(server):
     with stock_redis("redis-subscribe-") as port:
         ceiling = json.loads(bench(*args, "--port", port, "--redis-publish").stdout)
     assert ceiling["lost"] == 0 and ceiling["delivered"] == ceiling["expectedMessages"] > 0
+
+
+def test_setup_sends_tryagain_refusals_again_until_the_graph_is_whole(start_server):
+    """A durable server whose journal holds only 100 entries refuses most of
+    a pipelined graph load with TRYAGAIN while PostgreSQL catches up; the
+    load tool sends those again, as a client would, and every follow lands."""
+    from postgres_fixture import Postgres
+
+    postgres = Postgres()
+    try:
+        server = start_server("--postgres-url", postgres.url, "--max-backlog", "100")
+        out = bench("setup", "--port", server.port, "--users", 300, "--follows", 10, "--seed", 5, timeout=300).stdout
+        assert "loaded 300 users, 3000 follows" in out
+        client = server.client()
+        assert client.info("feed")["follows"] == 3000
+        assert client.info("errorstats").get("errorstat_TRYAGAIN", {}).get("count", 0) > 0, \
+            "the journal bound was never reached: the test did not exercise a retry"
+        client.execute_command("FEED.SYNC", 60000)
+        assert postgres.psql("SELECT count(*) FROM follows").strip() == "3000"
+    finally:
+        postgres.destroy()
+
+
+def test_redis_dialect_sends_set_and_lrange_to_a_stock_redis():
+    """--dialect redis, the floor a run is compared with: a post is SET of
+    the body, a read LRANGE of the user's whole list, counted as the server
+    counts them."""
+    with stock_redis("bench-floor-") as port:
+        client = redis.Redis(port=port)
+        for user in range(5):
+            client.rpush(f"list:user:{user:012d}", *([b"x" * 40] * 200))
+        client.config_resetstat()
+        report = json.loads(bench("run", "--port", port, "--dialect", "redis", "--workload", "mix", "--users", 5, "-c", 2,
+                                  "--duration", 1, "--json", "--quiet").stdout)
+        posts, reads = report["kinds"]["post"], report["kinds"]["read"]
+        assert posts["errors"] == reads["errors"] == 0 and posts["requests"] > 10 and reads["requests"] > 10
+        stats = client.info("commandstats")
+        assert stats["cmdstat_set"]["calls"] == posts["requests"]
+        assert stats["cmdstat_lrange"]["calls"] == reads["requests"]
+        assert client.get("post:user:000000000001") == b"b" * 110
