@@ -24,6 +24,7 @@ Use bench/run-all (it builds, sets up the venv, installs redis-server if absent)
 """
 
 import argparse
+import contextlib
 import json
 import os
 import pathlib
@@ -36,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -251,6 +253,22 @@ def main():
         command = [server_binary, "--port", port, "--metrics-port", "0", "--log-level", "warning", *flags]
         return Process(list(map(str, command)), workdir / f"{name}.log", port)
 
+    @contextlib.contextmanager
+    def loaded_server(name, *flags):
+        """A fresh feed-server with a data directory of its own (yielded
+        with it), holding just the graph, every write of the load committed."""
+        data = workdir / name
+        data.mkdir()
+        os.chmod(data, 0o755)
+        server = feed_server(name, *flags, "--data-dir", data)
+        try:
+            bench.load(server.port, "feed", graph)
+            subprocess.run(["redis-cli", "-p", str(server.port), "FEED.SYNC", "120000"], check=True, capture_output=True,
+                           timeout=300)
+            yield server, data
+        finally:
+            server.stop()
+
     try:
         if "sql" in targets:
             log("target sql: PostgreSQL naive pull")
@@ -332,18 +350,10 @@ def main():
             if target not in targets:
                 continue
             log(f"seeds scenario: feed-server, {label}")
-            data = workdir / f"seeds-{target}"
-            data.mkdir()
-            os.chmod(data, 0o755)
-            server = feed_server(f"seeds-{target}", *flags, "--data-dir", data)
-            try:
-                bench.load(server.port, "feed", graph)
-                subprocess.run(["redis-cli", "-p", str(server.port), "FEED.SYNC", "120000"], check=True, capture_output=True)
+            with loaded_server(f"seeds-{target}", *flags) as (server, _):
                 results["seeds"][label] = seeds_run(server.port)
-            finally:
-                server.stop()
         if "goals" in targets:
-            results["goals"] = goals(args, server_binary, bench, graph, workdir, feed_server, seeds_run)
+            results["goals"] = goals(args, server_binary, bench, workdir, loaded_server, seeds_run)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -368,19 +378,12 @@ def load_ceilings():
     return module
 
 
-def durable_run(args, bench, graph, workdir, feed_server, durability, connections):
+def durable_run(args, bench, loaded_server, durability, connections):
     """FEED.POST for --goal-duration seconds with the embedded PostgreSQL
     (fsync on), closed loop; the journal backlog sampled every second; then
     FEED.SYNC and every acknowledged post counted in PostgreSQL."""
-    import threading
-    data = workdir / f"durable-{durability}"
-    data.mkdir()
-    os.chmod(data, 0o755)
-    server = feed_server(f"durable-{durability}", "--persistence", "postgres", "--data-dir", data, "--durability", durability)
-    try:
-        bench.load(server.port, "feed", graph)
+    with loaded_server(f"durable-{durability}", "--persistence", "postgres", "--durability", durability) as (server, data):
         cli = ["redis-cli", "-p", str(server.port)]
-        subprocess.run([*cli, "FEED.SYNC", "120000"], check=True, capture_output=True, timeout=300)
         socket_dir = (data / "postgres.socket").read_text().strip()
 
         def count_posts():
@@ -406,35 +409,26 @@ def durable_run(args, bench, graph, workdir, feed_server, durability, connection
         return {"posts_per_second": post["requestsPerSecond"], "acknowledged": post["requests"] - post["errors"],
                 "errors": post["errors"], "try_again": run["tryAgain"], "in_postgres": count_posts() - before,
                 "peak_backlog": max(backlog, default=0), "p99": post["p99"], "connections": connections}
-    finally:
-        server.stop()
 
 
-def goals(args, server_binary, bench, graph, workdir, feed_server, seeds_run):
+def goals(args, server_binary, bench, workdir, loaded_server, seeds_run):
     """Issue 17's goals, each as measured / what this machine does at all."""
     ceilings = load_ceilings()
     found = {}
     log("goals: FEED.READ / LRANGE and FEED.POST / SET (bench/ceilings)")
     out = workdir / "ceilings.json"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "ceilings"), "--rounds", "3", "--requests", "200000",
-                    "--binary", server_binary, "--json", str(out)], check=True, timeout=7200)
+    subprocess.run([sys.executable, str(ROOT / "bench" / "ceilings"), "--rounds", "3", "--requests", str(args.ceiling_requests),
+                    "--binary", server_binary, "--json", str(out), "--out", str(workdir / "ceilings.md")],
+                   check=True, timeout=7200)
     found["ceilings"] = json.loads(out.read_text())
     for durability, connections in (("async", 50), ("sync", 200)):
         log(f"goals: durable FEED.POST, {durability}, {args.goal_duration:g} s")
-        found[f"durable_{durability}"] = durable_run(args, bench, graph, workdir, feed_server, durability, connections)
+        found[f"durable_{durability}"] = durable_run(args, bench, loaded_server, durability, connections)
     found["open_loop"] = []
     for run in range(args.goal_runs):
         log(f"goals: open loop 20,000 req/s with PostgreSQL async, run {run + 1} of {args.goal_runs}")
-        data = workdir / f"open-loop-{run}"
-        data.mkdir()
-        os.chmod(data, 0o755)
-        server = feed_server(f"open-loop-{run}", "--persistence", "postgres", "--data-dir", data)
-        try:
-            bench.load(server.port, "feed", graph)
-            subprocess.run(["redis-cli", "-p", str(server.port), "FEED.SYNC", "120000"], check=True, capture_output=True)
+        with loaded_server(f"open-loop-{run}", "--persistence", "postgres") as (server, _):
             found["open_loop"].append(seeds_run(server.port, args.goal_duration))
-        finally:
-            server.stop()
     log("goals: the floor, a stock redis-server at the same rate moving the same bytes")
     port = free_port()
     redis = Process(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",

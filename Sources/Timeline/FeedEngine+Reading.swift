@@ -319,7 +319,7 @@ extension FeedEngine {
         _ id: UInt64, _ record: PostRecord, rank: RankFactors? = nil, into writer: inout Writer
     ) {
         let created = PostID.createdMilliseconds(id)
-        var (meta, shown) = self.shown(record, names: self.names)
+        var (meta, shown) = self.shown(record)
         meta.rank = rank
         self.names[Int(record.author)].withUTF8 { author in
             let authorBytes = UnsafeRawBufferPointer(author)
@@ -337,13 +337,13 @@ extension FeedEngine {
     /// What an entry shows of a record: its links, and the record whose
     /// body and counts it shows (a repost's original; without a body when
     /// memory lost it, for the store to give).
-    func shown(_ record: PostRecord, names: [String]) -> (EntryMeta, PostRecord) {
+    func shown(_ record: PostRecord) -> (EntryMeta, PostRecord) {
         var meta = EntryMeta()
         var shown = record
         if record.kind != .post {
             meta.kind = record.kind
             meta.link = record.link
-            meta.linkAuthor = names[Int(record.linkAuthor)]
+            meta.linkAuthor = self.names[Int(record.linkAuthor)]
             if record.kind == .repost {
                 guard let original = self.posts[record.link] else {
                     // Body and counts unknown (-1): the store's row for the repost has them.
@@ -381,7 +381,7 @@ extension FeedEngine {
 
     /// One entry as a value.
     func entry(_ id: UInt64, _ record: PostRecord) -> FeedEntry {
-        let (meta, shown) = self.shown(record, names: self.names)
+        let (meta, shown) = self.shown(record)
         return FeedEntry(
             id: id, author: self.names[Int(record.author)], createdMilliseconds: PostID.createdMilliseconds(id),
             body: shown.bodySlot >= 0 ? self.bodies.peek(shown.bodySlot) : nil, meta: meta)

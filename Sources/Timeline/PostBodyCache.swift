@@ -113,26 +113,23 @@ public struct PostBodyCache: Sendable {
         return evicted
     }
 
-    /// Reads the body in `slot` (a hit), marking it recently used.
-    public mutating func withBody<Result>(at slot: Slot, _ body: (String) -> Result) -> Result {
-        self.hits += 1
-        self.nodes[Int(slot)].referenced = true
-        return body(self.nodes[Int(slot)].body)
-    }
-
     /// The body in `slot` as UTF-8 bytes in place, marked recently used (a
     /// hit). The bytes are borrowed from the node, so a read neither copies
-    /// the string nor touches its reference count (an atomic that keeps the
-    /// processor from overlapping one entry's cache misses with the next's).
+    /// the string nor touches its reference count (an atomic per entry).
     public mutating func withBodyBytes<Result>(at slot: Slot, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        self.hits += 1
-        self.nodes[Int(slot)].referenced = true
+        self.markRead(slot)
         return self.nodes[Int(slot)].body.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 
     /// The body in `slot`, marked recently used (a hit).
     public mutating func body(at slot: Slot) -> String {
-        self.withBody(at: slot) { $0 }
+        self.markRead(slot)
+        return self.nodes[Int(slot)].body
+    }
+
+    private mutating func markRead(_ slot: Slot) {
+        self.hits += 1
+        self.nodes[Int(slot)].referenced = true
     }
 
     /// Counts a read of a body that is no longer cached.
