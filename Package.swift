@@ -41,9 +41,11 @@ let package = Package(
         // The domain: the feed engine and its data structures. No NIO, no SQL, no clock.
         .target(
             name: "Timeline",
-            dependencies: [.product(name: "Collections", package: "swift-collections")],
+            dependencies: ["CPrefetch", .product(name: "Collections", package: "swift-collections")],
             swiftSettings: strictSettings + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
         ),
+        // A cache prefetch hint for the engine's lookups, which Swift does not expose.
+        .target(name: "CPrefetch"),
         // Heap and RSS figures for INFO, which the Glibc module does not expose.
         .target(name: "CFeedSystem"),
         // The process: connections, the command table, auth, lifecycle.

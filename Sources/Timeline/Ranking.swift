@@ -111,44 +111,55 @@ public enum Ranker {
     /// order is multiplied by `diversity(n)` and the whole is ordered
     /// again, so scores never rise down the list. Authors are numbered
     /// `0..<authors`.
+    ///
+    /// An author's n-th entry in the first order is their n-th by the same
+    /// key, so only each author's own entries are ordered first (counting
+    /// sort by author, then a few entries each); one sort of the whole
+    /// follows (bench/results/hot-paths.md).
     public static func rank(
         _ candidates: [RankCandidate], authors: Int, weights: RankWeights, now: Int64
     ) -> [(index: Int, factors: RankFactors)] {
+        let count = candidates.count
         // Sorted as (score, id, index): small, and no lookups while sorting.
-        var order: [(score: Double, id: UInt64, index: Int32)] = []
-        order.reserveCapacity(candidates.count)
+        var order: [RankKey] = []
+        order.reserveCapacity(count)
         var recency: [Double] = []
         var engagement: [Double] = []
-        recency.reserveCapacity(candidates.count)
-        engagement.reserveCapacity(candidates.count)
+        recency.reserveCapacity(count)
+        engagement.reserveCapacity(count)
+        // Where each author's entries start in `byAuthor` (counting sort).
+        var starts = [Int32](repeating: 0, count: authors + 1)
         for (index, candidate) in candidates.enumerated() {
             let r = weights.recency(createdMilliseconds: candidate.createdMilliseconds, now: now)
             let e = weights.engagement(likes: candidate.likes, replies: candidate.replies, reposts: candidate.reposts)
             recency.append(r)
             engagement.append(e)
-            order.append((r * candidate.affinity * e, candidate.id, Int32(index)))
+            order.append(RankKey(score: r * candidate.affinity * e, id: candidate.id, index: Int32(index)))
+            starts[Int(candidate.author) + 1] += 1
         }
-        func before(_ a: (score: Double, id: UInt64, index: Int32), _ b: (score: Double, id: UInt64, index: Int32)) -> Bool {
-            a.score != b.score ? a.score > b.score : a.id > b.id
+        for author in 0..<authors { starts[author + 1] += starts[author] }
+        var diversity = [Double](repeating: 1, count: count)
+        var byAuthor = [RankKey](repeating: RankKey(score: 0, id: 0, index: 0), count: count)
+        var next = starts
+        for key in order {
+            let author = Int(candidates[Int(key.index)].author)
+            byAuthor[Int(next[author])] = key
+            next[author] += 1
         }
-        order.sort(by: before)
-        // An author's n-th entry: the multipliers by n, and each author's n so far.
-        var seen = [Int32](repeating: 0, count: authors)
         var multipliers: [Double] = [1]
-        var diversity = [Double](repeating: 1, count: candidates.count)
-        var diversified = false
-        for position in order.indices {
-            let index = Int(order[position].index)
-            let author = Int(candidates[index].author)
-            let n = Int(seen[author])
-            seen[author] += 1
-            guard n > 0 else { continue }
-            while multipliers.count <= n { multipliers.append(weights.diversity(multipliers.count)) }
-            diversity[index] = multipliers[n]
-            order[position].score *= multipliers[n]
-            diversified = true
+        byAuthor.withUnsafeMutableBufferPointer { byAuthor in
+            for author in 0..<authors where starts[author + 1] - starts[author] > 1 {
+                let group = UnsafeMutableBufferPointer(rebasing: byAuthor[Int(starts[author])..<Int(starts[author + 1])])
+                RankKey.sort(group)
+                for n in 1..<group.count {
+                    while multipliers.count <= n { multipliers.append(weights.diversity(multipliers.count)) }
+                    let index = Int(group[n].index)
+                    diversity[index] = multipliers[n]
+                    order[index].score *= multipliers[n]
+                }
+            }
         }
-        if diversified { order.sort(by: before) }
+        order.withUnsafeMutableBufferPointer { RankKey.sort($0) }
         return order.map { entry in
             let index = Int(entry.index)
             return (
@@ -157,6 +168,37 @@ public enum Ranker {
                     score: entry.score, recency: recency[index], affinity: candidates[index].affinity,
                     engagement: engagement[index], diversity: diversity[index])
             )
+        }
+    }
+
+    /// What the ranking orders by: score, then the newer id first.
+    struct RankKey {
+        var score: Double
+        var id: UInt64
+        var index: Int32
+
+        @inline(__always)
+        static func before(_ a: RankKey, _ b: RankKey) -> Bool {
+            a.score != b.score ? a.score > b.score : a.id > b.id
+        }
+
+        /// Best first: insertion sort for an author's few entries, the
+        /// standard library's sort (with the comparison inlined) beyond.
+        static func sort(_ keys: UnsafeMutableBufferPointer<RankKey>) {
+            guard keys.count > 16 else {
+                for end in keys.indices.dropFirst() {
+                    let key = keys[end]
+                    var position = end
+                    while position > 0 && Self.before(key, keys[position - 1]) {
+                        keys[position] = keys[position - 1]
+                        position -= 1
+                    }
+                    keys[position] = key
+                }
+                return
+            }
+            var keys = keys
+            keys.sort { Self.before($0, $1) }
         }
     }
 }

@@ -26,6 +26,35 @@ import Testing
         for id in ids { #expect(index[id] == reference[id]) }
     }
 
+    /// Open addressing with deletion by shifting runs back: random inserts,
+    /// changes and removals (through every path) against a dictionary, with
+    /// ids crowded into few milliseconds so runs form and wrap.
+    @Test func postIndexSurvivesRandomInsertsAndRemovals() {
+        var index = PostIndex<Int>()
+        var reference: [UInt64: Int] = [:]
+        var random = SystemRandomNumberGenerator()
+        let ids = (0..<3_000).map { PostID.lowest(atMilliseconds: 1_800_000_000_000 + Int64($0 / 1_000)) | UInt64($0 % 1_000) }
+        for step in 0..<60_000 {
+            let id = ids.randomElement(using: &random)!
+            switch Int.random(in: 0..<4, using: &random) {
+            case 0:
+                index.insert(step, for: id)
+                reference[id] = step
+            case 1:
+                #expect(index.removeValue(forKey: id) == reference.removeValue(forKey: id))
+            case 2:
+                index[id] = nil  // removal through the modify accessor
+                reference[id] = nil
+            default:
+                if index[id] != nil { index[id]! += 1 }
+                if reference[id] != nil { reference[id]! += 1 }
+            }
+        }
+        #expect(index.count == reference.count)
+        for id in ids { #expect(index[id] == reference[id]) }
+        #expect(index[PostID.max] == nil && index[0] == nil)
+    }
+
     @Test func chunkedArrayKeepsOrderAcrossChunks() {
         var array = ChunkedArray<Int>()
         for value in 0..<200_000 { array.append(value) }

@@ -229,6 +229,40 @@ private let hour: Int64 = 3_600_000
             }
         }
     }
+
+    /// The diversity rule as written: order by score before diversity
+    /// (ties: the higher id first); an author's n-th entry in that order
+    /// gets `diversity(n)`. Scores tie often here (few times, few affinities).
+    @Test func rankerGivesEachAuthorsNthEntryTheNthMultiplier() {
+        var rng = SplitMix64(seed: 7)
+        let weights = RankWeights()
+        for _ in 0..<200 {
+            let count = Int.random(in: 0...80, using: &rng)
+            let authors = Int.random(in: 1...8, using: &rng)
+            let candidates = (0..<count).map { index in
+                RankCandidate(
+                    id: UInt64(5000 - 7 * index), author: UInt32.random(in: 0..<UInt32(authors), using: &rng),
+                    createdMilliseconds: Int64.random(in: 0...3, using: &rng) * hour, affinity: Double(Int.random(in: 1...2, using: &rng)),
+                    likes: Int.random(in: 0...1, using: &rng), replies: 0, reposts: 0)
+            }
+            let ranked = Ranker.rank(candidates, authors: authors, weights: weights, now: 4 * hour)
+            let base = ranked.map { ($0.index, $0.factors.recency * $0.factors.affinity * $0.factors.engagement) }
+            let before = base.sorted { a, b in
+                a.1 != b.1 ? a.1 > b.1 : candidates[a.0].id > candidates[b.0].id
+            }
+            var seen = [Int](repeating: 0, count: authors)
+            var expected: [Int: Double] = [:]
+            for (index, _) in before {
+                let author = Int(candidates[index].author)
+                expected[index] = seen[author] == 0 ? 1 : weights.diversity(seen[author])
+                seen[author] += 1
+            }
+            #expect(ranked.allSatisfy { $0.factors.diversity == expected[$0.index] }, "\(ranked.map { ($0.index, candidates[$0.index].author, $0.factors.diversity, expected[$0.index]!, $0.factors.score) })")
+            #expect(zip(ranked, ranked.dropFirst()).allSatisfy { a, b in
+                a.factors.score != b.factors.score ? a.factors.score > b.factors.score : candidates[a.index].id > candidates[b.index].id
+            })
+        }
+    }
 }
 
 /// Random feeds through the engine: a ranked read is a permutation of the
