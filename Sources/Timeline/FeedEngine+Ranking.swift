@@ -1,13 +1,12 @@
 import DequeModule
 
-/// The ranking a reader's first ranked page took: the candidates' ids best
-/// first, with their factors. PAGE tokens walk it, so pages neither repeat
-/// nor skip while likes and posts arrive.
+/// The ranking a reader's first ranked page took (ordered as far as pages
+/// have read it). PAGE tokens walk it, so pages neither repeat nor skip
+/// while likes and posts arrive.
 struct RankedSnapshot: Sendable {
     var generation: UInt64
     var takenAt: Int64
-    var ids: [UInt64]
-    var factors: [RankFactors]
+    var ranking: Ranking
 }
 
 /// One ranked page: its entries' ids with their factors, and the next
@@ -107,15 +106,15 @@ extension FeedEngine {
             self.expireRankedSnapshots(now: now)
             let (generation, offset) = try Self.parsePageToken(token)
             guard let user = self.numbers[name], let snapshot = self.rankedSnapshots[user], snapshot.generation == generation,
-                offset <= snapshot.ids.count
+                offset <= snapshot.ranking.count
             else { throw .pageTokenExpired }
             self.counters.rankedPages += 1
-            return Self.slice(snapshot, from: offset, count: count)
+            return self.slice(user, from: offset, count: count)
         }
         guard let user = self.numbers[name] else { return RankedSlice(next: "0", entries: []) }
         guard let input = self.rankCandidates(user, now: now) else { return nil }
-        let ranked = Ranker.rank(input.candidates, authors: input.authors, weights: self.rankWeights, now: now)
-        return self.takeSnapshot(user, input.candidates, ranked: ranked, count: count, now: now)
+        let ranking = Ranker.ranking(input.candidates, authors: input.authors, weights: self.rankWeights, now: now)
+        return self.takeSnapshot(user, consume ranking, count: count, now: now)
     }
 
     /// What a first ranked page ranks: the candidates, their authors
@@ -166,8 +165,8 @@ extension FeedEngine {
                 id: entry.id, author: slot.number, createdMilliseconds: entry.createdMilliseconds, affinity: slot.affinity,
                 likes: entry.meta.likes, replies: entry.meta.replies, reposts: entry.meta.reposts)
         }
-        let ranked = Ranker.rank(candidates, authors: authors.count, weights: self.rankWeights, now: now)
-        let slice = self.takeSnapshot(user, candidates, ranked: ranked, count: count, now: now)
+        let ranking = Ranker.ranking(candidates, authors: authors.count, weights: self.rankWeights, now: now)
+        let slice = self.takeSnapshot(user, consume ranking, count: count, now: now)
         let byID = Dictionary(entries.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let page = slice.entries.map { ranked in
             var entry = byID[ranked.id]!
@@ -194,33 +193,36 @@ extension FeedEngine {
 
     /// The factors a reader's current ranking gave a post, if it has it.
     public func rankFactors(user name: String, post id: UInt64) -> RankFactors? {
-        guard let user = self.numbers[name], let snapshot = self.rankedSnapshots[user],
-            let index = snapshot.ids.firstIndex(of: id)
-        else { return nil }
-        return snapshot.factors[index]
+        guard let user = self.numbers[name], let snapshot = self.rankedSnapshots[user] else { return nil }
+        return snapshot.ranking.factors(of: id)
     }
 
-    private mutating func takeSnapshot(
-        _ user: UInt32, _ candidates: [RankCandidate], ranked: [(index: Int, factors: RankFactors)], count: Int, now: Int64
-    ) -> RankedSlice {
+    /// Keeps `ranking` as the reader's snapshot (consumed: the snapshot
+    /// orders it further in place, with no copy) and gives its first page.
+    private mutating func takeSnapshot(_ user: UInt32, _ ranking: consuming Ranking, count: Int, now: Int64) -> RankedSlice {
         // Unique in this process, and past any earlier process's (the clock moves on).
         self.rankGeneration = Swift.max(self.rankGeneration + 1, UInt64(Swift.max(now, 0)) &* 1000)
-        let snapshot = RankedSnapshot(
-            generation: self.rankGeneration, takenAt: now, ids: ranked.map { candidates[$0.index].id },
-            factors: ranked.map(\.factors))
-        if let old = self.rankedSnapshots[user] { self.usage.rankedEntries -= old.ids.count }
+        let entries = ranking.count
+        let snapshot = RankedSnapshot(generation: self.rankGeneration, takenAt: now, ranking: ranking)
+        if let old = self.rankedSnapshots[user] { self.usage.rankedEntries -= old.ranking.count }
         self.rankedSnapshots[user] = snapshot
-        self.usage.rankedEntries += snapshot.ids.count
+        self.usage.rankedEntries += entries
         self.rankedSnapshotOrder.append((user, snapshot.generation))
         self.counters.rankedReads += 1
         self.expireRankedSnapshots(now: now)
-        return Self.slice(snapshot, from: 0, count: count)
+        return self.slice(user, from: 0, count: count)
     }
 
-    private static func slice(_ snapshot: RankedSnapshot, from offset: Int, count: Int) -> RankedSlice {
-        let end = Swift.min(offset + count, snapshot.ids.count)
-        let entries = (offset..<end).map { (id: snapshot.ids[$0], factors: snapshot.factors[$0]) }
-        return RankedSlice(next: end < snapshot.ids.count ? "\(snapshot.generation)-\(end)" : "0", entries: entries)
+    /// A page of the reader's snapshot (which exists), ordering it that far first.
+    private mutating func slice(_ user: UInt32, from offset: Int, count: Int) -> RankedSlice {
+        self.rankedSnapshots[user]!.ranking.order(through: offset + count)
+        let snapshot = self.rankedSnapshots[user]!
+        let end = Swift.min(offset + count, snapshot.ranking.count)
+        let entries = (offset..<end).map { position in
+            let entry = snapshot.ranking.entry(at: position)
+            return (id: entry.id, factors: entry.factors)
+        }
+        return RankedSlice(next: end < snapshot.ranking.count ? "\(snapshot.generation)-\(end)" : "0", entries: entries)
     }
 
     /// `generation-offset`, both decimal.
@@ -254,7 +256,7 @@ extension FeedEngine {
 
     mutating func dropRankedSnapshot(_ user: UInt32) {
         guard let snapshot = self.rankedSnapshots.removeValue(forKey: user) else { return }
-        self.usage.rankedEntries -= snapshot.ids.count
+        self.usage.rankedEntries -= snapshot.ranking.count
     }
 }
 

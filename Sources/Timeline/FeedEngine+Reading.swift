@@ -176,9 +176,9 @@ extension FeedEngine {
                     exhausted = true
                     break
                 }
-                self.posts.prefetch(id)
                 batch.append(id)
             }
+            self.posts.prefetch(batch)
             for id in batch {
                 let record = self.posts[id]
                 if let filter, let record, !filter.passes(author: record.author, kind: record.kind, linkAuthor: record.linkAuthor) {

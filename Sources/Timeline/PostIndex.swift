@@ -38,11 +38,13 @@ struct PostIndex<Value: Sendable>: Sendable {
         _modify { yield &self.shards[Self.shard(id)][id] }
     }
 
-    /// Starts loading the bucket where a lookup of `id` begins, so that
-    /// lookups of many ids can wait on memory together rather than one by one.
-    @inline(__always)
-    func prefetch(_ id: UInt64) {
-        self.shards[Self.shard(id)].prefetch(id)
+    /// Starts loading the buckets where lookups of `ids` begin, so that
+    /// they wait on memory together rather than one by one.
+    func prefetch(_ ids: [UInt64]) {
+        // Through a buffer pointer: each shard is borrowed in place, not copied (a retain each).
+        self.shards.withUnsafeBufferPointer { shards in
+            for id in ids { shards[Self.shard(id)].prefetch(id) }
+        }
     }
 
     /// Adds (or replaces) the value for `id`.
@@ -105,11 +107,17 @@ struct IDTable<Value: Sendable>: Sendable {
         }
     }
 
+    /// The home bucket and the next (a run often goes on; a bucket may
+    /// straddle two cache lines).
     @inline(__always)
     func prefetch(_ id: UInt64) {
         guard self.count > 0 else { return }
         let index = self.home(id)
-        self.buckets.withUnsafeBufferPointer { feed_prefetch($0.baseAddress! + index) }
+        let next = (index + 1) & (self.buckets.count - 1)
+        self.buckets.withUnsafeBufferPointer { buckets in
+            feed_prefetch(buckets.baseAddress! + index)
+            feed_prefetch(buckets.baseAddress! + next)
+        }
     }
 
     @inline(__always)

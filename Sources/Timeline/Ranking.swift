@@ -106,26 +106,38 @@ public struct RankCandidate: Sendable, Equatable {
 
 /// The ranking itself: pure, deterministic for given candidates, weights and time.
 public enum Ranker {
-    /// The candidates' positions, best first, with their factors. Scored,
-    /// ordered (ties: newer first), then each author's n-th entry in that
-    /// order is multiplied by `diversity(n)` and the whole is ordered
-    /// again, so scores never rise down the list. Authors are numbered
-    /// `0..<authors`.
-    ///
-    /// An author's n-th entry in the first order is their n-th by the same
-    /// key, so only each author's own entries are ordered first (counting
-    /// sort by author, then a few entries each); one sort of the whole
-    /// follows (bench/results/hot-paths.md).
+    /// The candidates' positions, best first, with their factors (see
+    /// `ranking`, ordered all the way).
     public static func rank(
         _ candidates: [RankCandidate], authors: Int, weights: RankWeights, now: Int64
     ) -> [(index: Int, factors: RankFactors)] {
+        var ranking = Self.ranking(candidates, authors: authors, weights: weights, now: now)
+        ranking.order(through: ranking.count)
+        return (0..<ranking.count).map { position in
+            let entry = ranking.entry(at: position)
+            return (entry.index, entry.factors)
+        }
+    }
+
+    /// The candidates scored: ordered (ties: newer first), then each
+    /// author's n-th entry in that order is multiplied by `diversity(n)`
+    /// and the whole is ordered again, so scores never rise down the
+    /// list. Authors are numbered `0..<authors`.
+    ///
+    /// An author's n-th entry in the first order is their n-th by the same
+    /// key, so only each author's own entries are ordered for diversity
+    /// (counting sort by author, then a few entries each); the final order
+    /// is made only as far as pages read it (`Ranking.order(through:)`).
+    public static func ranking(_ candidates: [RankCandidate], authors: Int, weights: RankWeights, now: Int64) -> Ranking {
         let count = candidates.count
         // Sorted as (score, id, index): small, and no lookups while sorting.
-        var order: [RankKey] = []
-        order.reserveCapacity(count)
+        var keys: [RankKey] = []
+        keys.reserveCapacity(count)
         var recency: [Double] = []
+        var affinity: [Double] = []
         var engagement: [Double] = []
         recency.reserveCapacity(count)
+        affinity.reserveCapacity(count)
         engagement.reserveCapacity(count)
         // Where each author's entries start in `byAuthor` (counting sort).
         var starts = [Int32](repeating: 0, count: authors + 1)
@@ -133,15 +145,16 @@ public enum Ranker {
             let r = weights.recency(createdMilliseconds: candidate.createdMilliseconds, now: now)
             let e = weights.engagement(likes: candidate.likes, replies: candidate.replies, reposts: candidate.reposts)
             recency.append(r)
+            affinity.append(candidate.affinity)
             engagement.append(e)
-            order.append(RankKey(score: r * candidate.affinity * e, id: candidate.id, index: Int32(index)))
+            keys.append(RankKey(score: r * candidate.affinity * e, id: candidate.id, index: Int32(index)))
             starts[Int(candidate.author) + 1] += 1
         }
         for author in 0..<authors { starts[author + 1] += starts[author] }
         var diversity = [Double](repeating: 1, count: count)
         var byAuthor = [RankKey](repeating: RankKey(score: 0, id: 0, index: 0), count: count)
         var next = starts
-        for key in order {
+        for key in keys {
             let author = Int(candidates[Int(key.index)].author)
             byAuthor[Int(next[author])] = key
             next[author] += 1
@@ -155,24 +168,15 @@ public enum Ranker {
                     while multipliers.count <= n { multipliers.append(weights.diversity(multipliers.count)) }
                     let index = Int(group[n].index)
                     diversity[index] = multipliers[n]
-                    order[index].score *= multipliers[n]
+                    keys[index].score *= multipliers[n]
                 }
             }
         }
-        order.withUnsafeMutableBufferPointer { RankKey.sort($0) }
-        return order.map { entry in
-            let index = Int(entry.index)
-            return (
-                index,
-                RankFactors(
-                    score: entry.score, recency: recency[index], affinity: candidates[index].affinity,
-                    engagement: engagement[index], diversity: diversity[index])
-            )
-        }
+        return Ranking(keys: keys, recency: recency, affinity: affinity, engagement: engagement, diversity: diversity)
     }
 
     /// What the ranking orders by: score, then the newer id first.
-    struct RankKey {
+    struct RankKey: Sendable {
         var score: Double
         var id: UInt64
         var index: Int32
@@ -200,6 +204,93 @@ public enum Ranker {
             var keys = keys
             keys.sort { Self.before($0, $1) }
         }
+
+        /// Moves the best `k` of `keys` to its front, best first; the rest
+        /// follow in no order. A heap of the best so far (the worst of them
+        /// on top) that the rest pass through: about one comparison each
+        /// for most, where sorting all would take log₂(count). Returns how
+        /// many are in order at the front (all, when `k` is a good part of
+        /// them and sorting is as cheap).
+        @discardableResult
+        static func selectBest(_ k: Int, of keys: UnsafeMutableBufferPointer<RankKey>) -> Int {
+            guard k > 0 else { return 0 }
+            guard k * 4 < keys.count else {
+                Self.sort(keys)
+                return keys.count
+            }
+            let heap = UnsafeMutableBufferPointer(rebasing: keys[0..<k])
+            func siftDown(_ start: Int) {
+                var parent = start
+                while true {
+                    var worst = parent
+                    let left = 2 * parent + 1
+                    if left < k && Self.before(heap[worst], heap[left]) { worst = left }
+                    if left + 1 < k && Self.before(heap[worst], heap[left + 1]) { worst = left + 1 }
+                    if worst == parent { return }
+                    heap.swapAt(parent, worst)
+                    parent = worst
+                }
+            }
+            for start in stride(from: k / 2 - 1, through: 0, by: -1) { siftDown(start) }
+            for index in k..<keys.count where Self.before(keys[index], heap[0]) {
+                keys.swapAt(index, 0)
+                siftDown(0)
+            }
+            Self.sort(heap)
+            return k
+        }
+    }
+}
+
+/// Scored candidates, put in order only as far as pages read them: the
+/// first `ordered` keys are best first and rank above all the rest.
+public struct Ranking: Sendable {
+    private var keys: [Ranker.RankKey]
+    public private(set) var ordered = 0
+    private let recency: [Double]
+    private let affinity: [Double]
+    private let engagement: [Double]
+    private let diversity: [Double]
+
+    init(keys: [Ranker.RankKey], recency: [Double], affinity: [Double], engagement: [Double], diversity: [Double]) {
+        self.keys = keys
+        self.recency = recency
+        self.affinity = affinity
+        self.engagement = engagement
+        self.diversity = diversity
+    }
+
+    public var count: Int { self.keys.count }
+
+    /// Orders the first `end` positions (or all, if fewer).
+    public mutating func order(through end: Int) {
+        let end = Swift.min(end, self.keys.count)
+        let ordered = self.ordered
+        guard end > ordered else { return }
+        let added = self.keys.withUnsafeMutableBufferPointer { keys in
+            Ranker.RankKey.selectBest(end - ordered, of: UnsafeMutableBufferPointer(rebasing: keys[ordered...]))
+        }
+        self.ordered = ordered + added
+    }
+
+    /// The candidate at an ordered position: its index among the
+    /// candidates, its id and why it ranks there.
+    public func entry(at position: Int) -> (index: Int, id: UInt64, factors: RankFactors) {
+        precondition(position < self.ordered, "position \(position) of a ranking ordered through \(self.ordered)")
+        let key = self.keys[position]
+        return (Int(key.index), key.id, self.factors(key))
+    }
+
+    /// Where the candidate with `id` is, ordered or not: its factors.
+    public func factors(of id: UInt64) -> RankFactors? {
+        self.keys.first { $0.id == id }.map(self.factors)
+    }
+
+    private func factors(_ key: Ranker.RankKey) -> RankFactors {
+        let index = Int(key.index)
+        return RankFactors(
+            score: key.score, recency: self.recency[index], affinity: self.affinity[index],
+            engagement: self.engagement[index], diversity: self.diversity[index])
     }
 }
 

@@ -22,7 +22,7 @@ import TestSupport
         usage.likeSets = engine.likers.count
         usage.likers = engine.likers.values.reduce(0) { $0 + $1.users.count }
         usage.affinityEntries = engine.affinities.values.reduce(0) { $0 + $1.count }
-        usage.rankedEntries = engine.rankedSnapshots.values.reduce(0) { $0 + $1.ids.count }
+        usage.rankedEntries = engine.rankedSnapshots.values.reduce(0) { $0 + $1.ranking.count }
         usage.notificationGroups = engine.notificationFeeds.values.reduce(0) { $0 + $1.groups.count }
         usage.notificationSources = engine.notificationFeeds.values.reduce(0) { sum, feed in
             sum + feed.groups.values.reduce(0) { $0 + $1.actors.values.reduce(0) { $0 + $1.count } }

@@ -230,6 +230,36 @@ private let hour: Int64 = 3_600_000
         }
     }
 
+    /// A ranking ordered page by page (selecting each page's best from the
+    /// rest) reads the same as one ordered all at once.
+    @Test func rankingOrderedPageByPageMatchesTheWholeOrder() {
+        var rng = SplitMix64(seed: 11)
+        let weights = RankWeights()
+        for _ in 0..<100 {
+            let count = Int.random(in: 0...600, using: &rng)
+            let candidates = (0..<count).map { index in
+                RankCandidate(
+                    id: UInt64(10_000 - index), author: UInt32.random(in: 0..<40, using: &rng),
+                    createdMilliseconds: Int64.random(in: 0...(12 * hour), using: &rng) / hour * hour,
+                    affinity: Double(Int.random(in: 1...3, using: &rng)), likes: Int.random(in: 0...3, using: &rng), replies: 0, reposts: 0)
+            }
+            let whole = Ranker.rank(candidates, authors: 40, weights: weights, now: 12 * hour)
+            var ranking = Ranker.ranking(candidates, authors: 40, weights: weights, now: 12 * hour)
+            var walked: [(index: Int, factors: RankFactors)] = []
+            while walked.count < count {
+                let page = Int.random(in: 1...60, using: &rng)
+                ranking.order(through: walked.count + page)
+                #expect(ranking.ordered >= Swift.min(walked.count + page, count))
+                for position in walked.count..<Swift.min(walked.count + page, count) {
+                    let entry = ranking.entry(at: position)
+                    walked.append((entry.index, entry.factors))
+                }
+            }
+            #expect(walked.map(\.index) == whole.map(\.index))
+            #expect(walked.map(\.factors) == whole.map(\.factors))
+        }
+    }
+
     /// The diversity rule as written: order by score before diversity
     /// (ties: the higher id first); an author's n-th entry in that order
     /// gets `diversity(n)`. Scores tie often here (few times, few affinities).

@@ -14,7 +14,104 @@ func residentBytes() -> Int {
     return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
+/// Copies each entry's bytes into one reused buffer, as the server's reply writer does.
+struct CopyingWriter: FeedEntryWriter {
+    var bytes: [UInt8] = []
+    mutating func beginEntries(count: Int) { self.bytes.append(UInt8(truncatingIfNeeded: count)) }
+    mutating func entry(
+        id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?, meta: EntryMeta
+    ) {
+        withUnsafeBytes(of: id) { self.bytes.append(contentsOf: $0) }
+        self.bytes.append(contentsOf: author)
+        if let body { self.bytes.append(contentsOf: body) }
+    }
+    mutating func missingEntry() { self.bytes.append(0) }
+    mutating func unresolvedEntry(id: UInt64) { self.bytes.append(1) }
+}
+
+/// A deterministic generator (SplitMix64), so every build sees the same graph.
+struct Mix {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(self.next() % UInt64(n)) }
+}
+
 switch scenario {
+case "graph-reads":
+    // The server benchmarks' graph without the server: 10,000 users x 100
+    // Zipf-chosen follows, 5 posts each (a feed holds ~500 entries), 50,000
+    // likes of recent posts; then chronological reads of 50 and ranked reads
+    // (500 candidates, page of 50) of random readers, alternating, in one
+    // thread: engine time per read as a server with cold caches sees it.
+    let users = 10_000
+    let name = (0..<users).map { "user:\($0)" }
+    var mix = Mix(state: 13)
+    // Zipf (s = 1) by inverse transform over the cumulative weights.
+    var cumulative: [Double] = []
+    var sum = 0.0
+    for rank in 1...users {
+        sum += 1 / Double(rank)
+        cumulative.append(sum)
+    }
+    func zipf() -> Int {
+        let target = Double(mix.next() >> 11) / Double(1 << 53) * sum
+        var low = 0
+        var high = users - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if cumulative[middle] < target { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+    var engine = FeedEngine()
+    for user in 0..<users {
+        var followed = Set<Int>()
+        while followed.count < 100 {
+            let followee = zipf()
+            if followee != user { followed.insert(followee) }
+        }
+        for followee in followed.sorted() { _ = try engine.follow(follower: name[user], followee: name[followee], now: now) }
+    }
+    var posts: [UInt64] = []
+    for round in 0..<5 {
+        for user in 0..<users {
+            now += 1
+            posts.append(try engine.post(author: name[user], body: "post \(round) by \(user) " + String(repeating: "x", count: 80), now: now))
+        }
+    }
+    for _ in 0..<50_000 {
+        _ = try? engine.like(user: name[mix.below(users)], post: posts[posts.count - 20_000 + mix.below(20_000)], now: now)
+    }
+    var output = CopyingWriter()
+    let rounds = Int(CommandLine.arguments.dropFirst(2).first ?? "5")!
+    let reads = 20_000
+    let clock = ContinuousClock()
+    func microseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
+    }
+    for round in 1...rounds {
+        var began = clock.now
+        for _ in 0..<reads {
+            output.bytes.removeAll(keepingCapacity: true)
+            engine.read(user: name[mix.below(users)], count: 50, now: now, into: &output)
+        }
+        let chronological = microseconds(clock.now - began) / Double(reads)
+        began = clock.now
+        for _ in 0..<reads {
+            output.bytes.removeAll(keepingCapacity: true)
+            let slice = try engine.rankedSlice(user: name[mix.below(users)], count: 50, page: nil, now: now)!
+            engine.writeRanked(slice, into: &output)
+        }
+        let ranked = microseconds(clock.now - began) / Double(reads)
+        print(String(format: "round %d: chronological %.1f us/read, ranked %.1f us/read, ratio %.2f", round, chronological, ranked,
+            chronological / ranked))
+    }
 case "merge-cost":
     // What each pulled (celebrity) author a reader follows adds to a 50-entry read.
     for celebrities in [0, 1, 10, 50] {
