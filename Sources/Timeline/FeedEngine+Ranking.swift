@@ -9,6 +9,25 @@ struct RankedSnapshot: Sendable {
     var ranking: Ranking
 }
 
+/// What a first ranked page ranks (`FeedEngine.rankInput`), and the
+/// weights and time it is ranked with.
+public struct RankInput: Sendable {
+    /// Nil for a reader memory does not know: an empty page.
+    let user: UInt32?
+    let candidates: [RankCandidate]
+    let authors: Int
+    let weights: RankWeights
+    let now: Int64
+
+    /// The ranking, ordered through the first page of `count`; pure, so
+    /// it needs no lock.
+    public func rank(count: Int) -> Ranking {
+        var ranking = Ranker.ranking(self.candidates, authors: self.authors, weights: self.weights, now: self.now)
+        ranking.order(through: count)
+        return ranking
+    }
+}
+
 /// One ranked page: its entries' ids with their factors, and the next
 /// page's token ("0" when there is none).
 public struct RankedSlice: Sendable {
@@ -111,10 +130,28 @@ extension FeedEngine {
             self.counters.rankedPages += 1
             return self.slice(user, from: offset, count: count)
         }
-        guard let user = self.numbers[name] else { return RankedSlice(next: "0", entries: []) }
+        guard let input = self.rankInput(user: name, now: now) else { return nil }
+        return self.keepRanking(input, input.rank(count: count), count: count)
+    }
+
+    /// A first ranked page in three steps, so that the ranking itself can
+    /// run outside the engine's lock (the server does): what it ranks,
+    /// from memory (nil when memory cannot tell: see `rankedSlice`); then
+    /// `RankInput.rank(count:)`, pure; then `keepRanking`, which keeps it
+    /// as the reader's snapshot. What changes in between (likes, posts)
+    /// the snapshot does not see, as it would not after its first page.
+    public mutating func rankInput(user name: String, now: Int64) -> RankInput? {
+        guard let user = self.numbers[name] else {
+            return RankInput(user: nil, candidates: [], authors: 0, weights: self.rankWeights, now: now)
+        }
         guard let input = self.rankCandidates(user, now: now) else { return nil }
-        let ranking = Ranker.ranking(input.candidates, authors: input.authors, weights: self.rankWeights, now: now)
-        return self.takeSnapshot(user, consume ranking, count: count, now: now)
+        return RankInput(user: user, candidates: input.candidates, authors: input.authors, weights: self.rankWeights, now: now)
+    }
+
+    /// Keeps `ranking` (of `input`) as the reader's snapshot: its first page.
+    public mutating func keepRanking(_ input: RankInput, _ ranking: consuming Ranking, count: Int) -> RankedSlice {
+        guard let user = input.user else { return RankedSlice(next: "0", entries: []) }
+        return self.takeSnapshot(user, ranking, count: count, now: input.now)
     }
 
     /// What a first ranked page ranks: the candidates, their authors

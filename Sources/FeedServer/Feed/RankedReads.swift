@@ -14,15 +14,29 @@ extension CommandCall {
         var slice: RankedSlice?
         var failure: FeedError?
         var needsStore = 0
+        // A first page is ranked between two turns of the lock: scoring and
+        // ordering 500 candidates need only what the first turn copied out.
+        var ranked: (input: RankInput, ranking: Ranking)?
+        if page == nil {
+            let input = server.feed.withEngine { engine in
+                server.relieveMemory(&engine)
+                return engine.rankInput(user: user, now: now)
+            }
+            ranked = input.map { ($0, $0.rank(count: count)) }
+        }
         state.reply.writeEntries { writer in
             writer.withMeta = withMeta
             server.feed.withEngine { engine in
-                server.relieveMemory(&engine)
-                switch Result(catching: { () throws(FeedError) in try engine.rankedSlice(user: user, count: count, page: page, now: now) }) {
-                case .success(let found): slice = found
-                case .failure(let error):
-                    failure = error
-                    return
+                if let ranked {
+                    slice = engine.keepRanking(ranked.input, ranked.ranking, count: count)
+                } else if page != nil {
+                    server.relieveMemory(&engine)
+                    switch Result(catching: { () throws(FeedError) in try engine.rankedSlice(user: user, count: count, page: page, now: now) }) {
+                    case .success(let found): slice = found
+                    case .failure(let error):
+                        failure = error
+                        return
+                    }
                 }
                 guard let slice else { return }
                 writer.reply.arrayHeader(2)
