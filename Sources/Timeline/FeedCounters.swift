@@ -102,8 +102,9 @@ enum MemoryCost {
     /// An author's affinity counts in a reader's table (four 8-byte fields,
     /// the key, the dictionary's load factor).
     static let affinityEntry = 64
-    /// A ranked snapshot's id and its five factors.
-    static let rankedEntry = 48
+    /// A ranked snapshot's entry: its key (score, id, position) and four
+    /// factors (`Ranking`).
+    static let rankedEntry = MemoryLayout<Ranker.RankKey>.stride + 4 * MemoryLayout<Double>.stride
     /// A notification group: its dictionary entry in the feed, its actor
     /// dictionary's header.
     static let notificationGroup = 120

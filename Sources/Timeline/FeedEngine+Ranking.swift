@@ -50,15 +50,20 @@ extension FeedEngine {
     /// the reader follows the author (or is the author), plus their decayed
     /// interactions with the author's posts.
     func affinity(_ reader: UInt32, _ author: UInt32, now: Int64) -> Double {
-        self.affinity(reader, author, interactions: self.affinities[reader], now: now)
+        self.affinity(reader, author, following: self.following[Int(reader)], interactions: self.affinities[reader], now: now)
     }
 
-    /// The same with the reader's table of interactions looked up already.
+    /// The same with whom the reader follows and their interactions looked
+    /// up already (once per read, not once per author).
     @inline(__always)
-    func affinity(_ reader: UInt32, _ author: UInt32, interactions: [UInt32: AffinityCounts]?, now: Int64) -> Double {
+    func affinity(
+        _ reader: UInt32, _ author: UInt32, following: FollowSet, interactions: [UInt32: AffinityCounts]?, now: Int64
+    ) -> Double {
         var value = 0.0
-        if author == reader || self.following[Int(reader)].contains(author) { value += self.rankWeights.followAffinity }
-        if let counts = interactions?[author] { value += counts.weighted(self.rankWeights, now: now) }
+        if author == reader || following.contains(author) { value += self.rankWeights.followAffinity }
+        if let interactions, !interactions.isEmpty, let counts = interactions[author] {
+            value += counts.weighted(self.rankWeights, now: now)
+        }
         return value
     }
 
@@ -163,6 +168,7 @@ extension FeedEngine {
         var candidates: [RankCandidate] = []
         candidates.reserveCapacity(live.count)
         var authors = AuthorSlots(expected: Swift.min(live.count, 256))
+        let following = self.following[Int(user)]
         let interactions = self.affinities[user]
         for (id, record) in live {
             guard let record else { return nil }
@@ -171,7 +177,9 @@ extension FeedEngine {
                 guard let original = self.posts[record.link] else { return nil }
                 shown = original
             }
-            let slot = authors.slot(record.author) { self.affinity(user, record.author, interactions: interactions, now: now) }
+            let slot = authors.slot(record.author) {
+                self.affinity(user, record.author, following: following, interactions: interactions, now: now)
+            }
             candidates.append(
                 RankCandidate(
                     id: id, author: slot.number, createdMilliseconds: PostID.createdMilliseconds(id), affinity: slot.affinity,
