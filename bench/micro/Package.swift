@@ -21,6 +21,7 @@ let package = Package(
         .executableTarget(
             name: "TimelineBenchmarks",
             dependencies: [
+                "BenchSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Timeline", package: root.lastPathComponent),
             ],
@@ -30,8 +31,14 @@ let package = Package(
         // A scenario in a loop, to profile with perf: `swift run -c release EngineProfile read`.
         .executableTarget(
             name: "EngineProfile",
-            dependencies: [.product(name: "Timeline", package: root.lastPathComponent)],
+            dependencies: ["BenchSupport", .product(name: "Timeline", package: root.lastPathComponent)],
             path: "Sources/EngineProfile"
+        ),
+        // What the benchmarks share: an entry writer that copies bytes as the server's does, a seeded generator.
+        .target(
+            name: "BenchSupport",
+            dependencies: [.product(name: "Timeline", package: root.lastPathComponent)],
+            path: "Sources/BenchSupport"
         ),
         // Measures the ways of owning the engine (docs/adr/0003-engine-ownership.md).
         .executableTarget(

@@ -1,3 +1,4 @@
+import BenchSupport
 import Benchmark
 import Timeline
 
@@ -166,27 +167,6 @@ final class Scenario<Value>: @unchecked Sendable {
         _modify { yield &self.storage! }
         set { self.storage = newValue }
     }
-}
-
-/// Copies each entry's bytes into one reused buffer, as the server's reply
-/// writer copies them into its output buffer.
-struct ByteWriter: FeedEntryWriter {
-    var bytes: [UInt8] = []
-
-    mutating func beginEntries(count: Int) { self.bytes.append(UInt8(truncatingIfNeeded: count)) }
-
-    mutating func entry(
-        id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?, meta: EntryMeta
-    ) {
-        withUnsafeBytes(of: id) { self.bytes.append(contentsOf: $0) }
-        self.bytes.append(contentsOf: author)
-        withUnsafeBytes(of: createdMilliseconds) { self.bytes.append(contentsOf: $0) }
-        if let body { self.bytes.append(contentsOf: body) }
-    }
-
-    mutating func missingEntry() { self.bytes.append(0) }
-
-    mutating func unresolvedEntry(id: UInt64) { self.bytes.append(1) }
 }
 
 /// A post body of 110 bytes, the size the README's load figures use.

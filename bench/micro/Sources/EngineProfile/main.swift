@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import Timeline
 
@@ -14,34 +15,6 @@ func residentBytes() -> Int {
     return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
-/// Copies each entry's bytes into one reused buffer, as the server's reply writer does.
-struct CopyingWriter: FeedEntryWriter {
-    var bytes: [UInt8] = []
-    mutating func beginEntries(count: Int) { self.bytes.append(UInt8(truncatingIfNeeded: count)) }
-    mutating func entry(
-        id: UInt64, author: UnsafeRawBufferPointer, createdMilliseconds: Int64, body: UnsafeRawBufferPointer?, meta: EntryMeta
-    ) {
-        withUnsafeBytes(of: id) { self.bytes.append(contentsOf: $0) }
-        self.bytes.append(contentsOf: author)
-        if let body { self.bytes.append(contentsOf: body) }
-    }
-    mutating func missingEntry() { self.bytes.append(0) }
-    mutating func unresolvedEntry(id: UInt64) { self.bytes.append(1) }
-}
-
-/// A deterministic generator (SplitMix64), so every build sees the same graph.
-struct Mix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(self.next() % UInt64(n)) }
-}
-
 switch scenario {
 case "graph-reads":
     // The server benchmarks' graph without the server: 10,000 users x 100
@@ -51,7 +24,7 @@ case "graph-reads":
     // thread: engine time per read as a server with cold caches sees it.
     let users = 10_000
     let name = (0..<users).map { "user:\($0)" }
-    var mix = Mix(state: 13)
+    var mix = SplitMix(seed: 13)
     // Zipf (s = 1) by inverse transform over the cumulative weights.
     var cumulative: [Double] = []
     var sum = 0.0
@@ -88,7 +61,7 @@ case "graph-reads":
     for _ in 0..<50_000 {
         _ = try? engine.like(user: name[mix.below(users)], post: posts[posts.count - 20_000 + mix.below(20_000)], now: now)
     }
-    var output = CopyingWriter()
+    var output = ByteWriter()
     let rounds = Int(CommandLine.arguments.dropFirst(2).first ?? "5")!
     let reads = 20_000
     let clock = ContinuousClock()
