@@ -225,10 +225,15 @@ extension FeedEngine {
     /// deleted since the ranking is left out; one memory no longer
     /// describes is unresolved (the store fills it in, or leaves it out).
     public mutating func writeRanked<Writer: FeedEntryWriter>(_ slice: RankedSlice, into writer: inout Writer) {
-        let shown = slice.entries.filter { self.posts[$0.id] != nil || (self.hasStore && !self.deleted.contains($0.id)) }
+        let shown = slice.entries.compactMap { entry -> (id: UInt64, factors: RankFactors, record: PostRecord?)? in
+            let record = self.posts[entry.id]
+            guard record != nil || (self.hasStore && !self.deleted.contains(entry.id)) else { return nil }
+            return (entry.id, entry.factors, record)
+        }
         writer.beginEntries(count: shown.count)
-        for (id, factors) in shown {
-            if let record = self.posts[id] {
+        self.prefetchBytes(of: shown.lazy.map(\.record))
+        for (id, factors, record) in shown {
+            if let record {
                 self.write(id, record, rank: factors, into: &writer)
             } else {
                 writer.unresolvedEntry(id: id)

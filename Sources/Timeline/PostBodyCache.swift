@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// Post bodies within a byte budget (`--post-cache-mb`), evicting what was
 /// least recently used, by the CLOCK approximation of LRU.
 ///
@@ -119,6 +121,16 @@ public struct PostBodyCache: Sendable {
     public mutating func withBodyBytes<Result>(at slot: Slot, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         self.markRead(slot)
         return self.nodes[Int(slot)].body.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Starts loading the bytes of the body in `slot` (a hint: no recency,
+    /// no counters).
+    mutating func prefetch(_ slot: Slot) {
+        self.nodes[Int(slot)].body.withUTF8 { bytes in
+            guard let start = bytes.baseAddress else { return }
+            feed_prefetch(start)
+            if bytes.count > 32 { feed_prefetch(start + bytes.count - 1) }
+        }
     }
 
     /// The body in `slot`, marked recently used (a hit).
