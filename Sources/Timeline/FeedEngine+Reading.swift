@@ -165,28 +165,31 @@ extension FeedEngine {
         // first is read, so their cache misses overlap (a ranked read looks
         // up 500; bench/results/hot-paths.md).
         var iterator = ids.makeIterator()
-        var batch: [UInt64] = []
-        batch.reserveCapacity(Self.lookupBatch)
         var exhausted = false
-        while !exhausted && live.count < count {
-            batch.removeAll(keepingCapacity: true)
-            // No more than the page still needs: `live` never passes `count`.
-            let wanted = Swift.min(Self.lookupBatch, count - live.count)
-            while batch.count < wanted {
-                guard let id = iterator.next(), id >= floor else {
-                    exhausted = true
-                    break
+        // The batch on the stack: no allocation per read.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Self.lookupBatch) { buffer in
+            while !exhausted && live.count < count {
+                // No more than the page still needs: `live` never passes `count`.
+                let wanted = Swift.min(Self.lookupBatch, count - live.count)
+                var filled = 0
+                while filled < wanted {
+                    guard let id = iterator.next(), id >= floor else {
+                        exhausted = true
+                        break
+                    }
+                    buffer[filled] = id
+                    filled += 1
                 }
-                batch.append(id)
-            }
-            self.posts.prefetch(batch)
-            for id in batch {
-                let record = self.posts[id]
-                if let filter, let record, !filter.passes(author: record.author, kind: record.kind, linkAuthor: record.linkAuthor) {
-                    self.counters.entriesFiltered += 1
-                    continue
+                let batch = UnsafeBufferPointer(rebasing: buffer[..<filled])
+                self.posts.prefetch(batch)
+                for id in batch {
+                    let record = self.posts[id]
+                    if let filter, let record, !filter.passes(author: record.author, kind: record.kind, linkAuthor: record.linkAuthor) {
+                        self.counters.entriesFiltered += 1
+                        continue
+                    }
+                    live.append((id, record))
                 }
-                live.append((id, record))
             }
         }
     }

@@ -28,11 +28,7 @@ struct PostIndex<Value: Sendable>: Sendable {
         Int(truncatingIfNeeded: IDTable<Value>.mix(id) >> UInt64(64 - IDTable<Value>.callerBits))
     }
 
-    /// Buckets the shards hold, kept as they grow (a table never shrinks),
-    /// for the memory reckoning.
-    private(set) var capacity = 0
-
-    /// The value for `id`; changes in place. New entries go through `insert`.
+    /// The value for `id`; changes in place (setting nil removes it).
     subscript(id: UInt64) -> Value? {
         get { self.shards[Self.shard(id)][id] }
         _modify { yield &self.shards[Self.shard(id)][id] }
@@ -40,7 +36,7 @@ struct PostIndex<Value: Sendable>: Sendable {
 
     /// Starts loading the buckets where lookups of `ids` begin, so that
     /// they wait on memory together rather than one by one.
-    func prefetch(_ ids: [UInt64]) {
+    func prefetch(_ ids: some Sequence<UInt64>) {
         // Through a buffer pointer: each shard is borrowed in place, not copied (a retain each).
         self.shards.withUnsafeBufferPointer { shards in
             for id in ids { shards[Self.shard(id)].prefetch(id) }
@@ -49,10 +45,7 @@ struct PostIndex<Value: Sendable>: Sendable {
 
     /// Adds (or replaces) the value for `id`.
     mutating func insert(_ value: Value, for id: UInt64) {
-        let shard = Self.shard(id)
-        let before = self.shards[shard].capacity
-        self.shards[shard][id] = value
-        self.capacity += self.shards[shard].capacity - before
+        self.shards[Self.shard(id)][id] = value
     }
 
     @discardableResult
@@ -64,6 +57,9 @@ struct PostIndex<Value: Sendable>: Sendable {
 
     /// Bytes the shards' storage takes: every bucket holds an id and a value.
     var allocatedBytes: Int { self.capacity * IDTable<Value>.bucketStride }
+
+    /// Buckets the shards hold (a table never shrinks), for the memory reckoning.
+    var capacity: Int { self.shards.reduce(0) { $0 + $1.capacity } }
 }
 
 /// An open-addressing hash table from id to value: linear probing over

@@ -186,21 +186,10 @@ public enum Ranker {
             a.score != b.score ? a.score > b.score : a.id > b.id
         }
 
-        /// Best first: insertion sort for an author's few entries, the
-        /// standard library's sort (with the comparison inlined) beyond.
+        /// Best first. The standard library's sort, with the comparison
+        /// inlined (through a closure; a function reference was not), is an
+        /// insertion sort without allocating for an author's few entries.
         static func sort(_ keys: UnsafeMutableBufferPointer<RankKey>) {
-            guard keys.count > 16 else {
-                for end in keys.indices.dropFirst() {
-                    let key = keys[end]
-                    var position = end
-                    while position > 0 && Self.before(key, keys[position - 1]) {
-                        keys[position] = keys[position - 1]
-                        position -= 1
-                    }
-                    keys[position] = key
-                }
-                return
-            }
             var keys = keys
             keys.sort { Self.before($0, $1) }
         }
