@@ -241,12 +241,6 @@ extension FeedEngine {
         }
     }
 
-    /// The factors a reader's current ranking gave a post, if it has it.
-    public func rankFactors(user name: String, post id: UInt64) -> RankFactors? {
-        guard let user = self.numbers[name], let snapshot = self.rankedSnapshots[user] else { return nil }
-        return snapshot.ranking.factors(of: id)
-    }
-
     /// Keeps `ranking` as the reader's snapshot (consumed: the snapshot
     /// orders it further in place, with no copy) and gives its first page.
     private mutating func takeSnapshot(_ user: UInt32, _ ranking: consuming Ranking, count: Int, now: Int64) -> RankedSlice {

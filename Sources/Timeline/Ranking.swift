@@ -270,11 +270,6 @@ public struct Ranking: Sendable {
         return (Int(key.index), key.id, self.factors(key))
     }
 
-    /// Where the candidate with `id` is, ordered or not: its factors.
-    public func factors(of id: UInt64) -> RankFactors? {
-        self.keys.first { $0.id == id }.map(self.factors)
-    }
-
     private func factors(_ key: Ranker.RankKey) -> RankFactors {
         let index = Int(key.index)
         return RankFactors(
