@@ -1,3 +1,4 @@
+import CPrefetch
 import DequeModule
 
 /// A capped sorted set of post ids: a user's timeline, or an author's recent
@@ -63,6 +64,18 @@ public struct CappedPostList: Sendable, Equatable {
             return (true, true)
         }
         return (true, false)
+    }
+
+    /// Starts loading the ring buffer behind `lists[index]`, a hint with no
+    /// effect on results: a loop about to touch many lists (the fan-out)
+    /// asks a few ahead so that their cache misses overlap. A list is one
+    /// reference wide, so its slot holds the buffer's address (zero for
+    /// nil); were it ever wider, this would do nothing.
+    @inline(__always)
+    static func prefetchBuffer(in lists: UnsafeBufferPointer<CappedPostList?>, at index: Int) {
+        guard MemoryLayout<CappedPostList?>.size == MemoryLayout<UInt>.size else { return }
+        let address = UnsafeRawPointer(lists.baseAddress! + index).load(as: UInt.self)
+        if let buffer = UnsafeRawPointer(bitPattern: address) { feed_prefetch(buffer) }
     }
 
     /// Puts `id` in order; false when it was there already, or is older

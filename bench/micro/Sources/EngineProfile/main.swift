@@ -15,13 +15,10 @@ func residentBytes() -> Int {
     return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
-switch scenario {
-case "graph-reads":
-    // The server benchmarks' graph without the server: 10,000 users x 100
-    // Zipf-chosen follows, 5 posts each (a feed holds ~500 entries), 50,000
-    // likes of recent posts; then chronological reads of 50 and ranked reads
-    // (500 candidates, page of 50) of random readers, alternating, in one
-    // thread: engine time per read as a server with cold caches sees it.
+/// The server benchmarks' graph without the server: 10,000 users x 100
+/// Zipf-chosen follows, 5 posts each (a feed holds ~500 entries), 50,000
+/// likes of recent posts.
+@MainActor func zipfGraph() throws -> (engine: FeedEngine, name: [String], mix: SplitMix) {
     let users = 10_000
     let name = (0..<users).map { "user:\($0)" }
     var mix = SplitMix(seed: 13)
@@ -61,13 +58,24 @@ case "graph-reads":
     for _ in 0..<50_000 {
         _ = try? engine.like(user: name[mix.below(users)], post: posts[posts.count - 20_000 + mix.below(20_000)], now: now)
     }
+    return (engine, name, mix)
+}
+
+func microseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
+}
+
+switch scenario {
+case "graph-reads":
+    // Chronological reads of 50 and ranked reads (500 candidates, page of
+    // 50) of random readers of zipfGraph(), alternating, in one thread:
+    // engine time per read as a server with cold caches sees it.
+    var (engine, name, mix) = try zipfGraph()
+    let users = name.count
     var output = ByteWriter()
     let rounds = Int(CommandLine.arguments.dropFirst(2).first ?? "5")!
     let reads = 20_000
     let clock = ContinuousClock()
-    func microseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
-    }
     for round in 1...rounds {
         var began = clock.now
         for _ in 0..<reads {
@@ -84,6 +92,28 @@ case "graph-reads":
         let ranked = microseconds(clock.now - began) / Double(reads)
         print(String(format: "round %d: chronological %.1f us/read, ranked %.1f us/read, ratio %.2f", round, chronological, ranked,
             chronological / ranked))
+    }
+case "graph-posts":
+    // Posts (110-byte bodies) by random authors of zipfGraph(), as
+    // redis-benchmark's -r 10000 sends them: engine time per post, most of
+    // it the fan-out into the followers' timelines (each made resident by a
+    // first read).
+    var (engine, name, mix) = try zipfGraph()
+    for user in name { _ = engine.read(user: user, count: 1, now: now) }
+    let body = String(repeating: "b", count: 110)
+    let rounds = Int(CommandLine.arguments.dropFirst(2).first ?? "5")!
+    let posts = 50_000
+    let clock = ContinuousClock()
+    for round in 1...rounds {
+        let delivered = engine.counters.fanoutDeliveries
+        let began = clock.now
+        for _ in 0..<posts {
+            now += 1
+            _ = try engine.post(author: name[mix.below(name.count)], body: body, now: now)
+        }
+        let elapsed = microseconds(clock.now - began)
+        print(String(format: "round %d: %.2f us/post, %.0f deliveries a post", round, elapsed / Double(posts),
+            Double(engine.counters.fanoutDeliveries - delivered) / Double(posts)))
     }
 case "merge-cost":
     // What each pulled (celebrity) author a reader follows adds to a 50-entry read.
