@@ -2,6 +2,7 @@
 kill -9 (sync mode, and async mode after FEED.SYNC), and PostgreSQL going
 away for a while; the durability audit finds nothing acknowledged missing."""
 
+import base64
 import pathlib
 import random
 import sys
@@ -241,5 +242,76 @@ def test_shutdown_that_cannot_commit_says_so(start_server):
         client.execute_command("FEED.POST", "alice", "acknowledged, never committed")
         assert server.stop() != 0
         assert "Giving up at shutdown: 2 acknowledged writes were not committed" in server.log()
+    finally:
+        postgres.destroy()
+
+
+def test_bodies_reach_postgres_byte_for_byte(start_server):
+    """Posts go to PostgreSQL by COPY in its text format: the characters that
+    format escapes (backslash, tab, newline, carriage return), quotes and
+    non-ASCII text arrive unchanged, with the post's creation time."""
+    postgres = Postgres()
+    try:
+        server = start_server("--postgres-url", postgres.url)
+        client = server.client(decode_responses=True)
+        bodies = ["back\\slash \\N \\t", "tab\there", "line\nbreak\r\nwindows", "quote ' \" and é ✓ 🙂", "\\", "ends with \\"]
+        posted = {int(client.execute_command("FEED.POST", "ann", body)): body for body in bodies}
+        reply = client.execute_command("FEED.POST", "bob", "a\treply", "REPLYTO", next(iter(posted)))
+        assert client.execute_command("FEED.SYNC", 10_000) == "OK"
+        stored = {}
+        for line in postgres.psql(
+            "SELECT id, encode(convert_to(body, 'UTF8'), 'base64'), "
+            "(extract(epoch FROM created_at) * 1000)::bigint, kind, link_id FROM posts"
+        ).splitlines():
+            post, body, created, kind, link = line.split("|")
+            stored[int(post)] = (base64.b64decode(body.replace("\\n", "")).decode(), int(created), int(kind), link)
+        for post, body in posted.items():
+            assert stored[post][0] == body
+            assert stored[post][1] == (post >> 22) + 1_704_067_200_000  # the id's own milliseconds
+            assert stored[post][2:] == (0, "")
+        assert stored[int(reply)][0] == "a\treply" and stored[int(reply)][2:] == (1, str(next(iter(posted))))
+    finally:
+        postgres.destroy()
+
+
+def test_a_batch_committed_but_not_acknowledged_is_written_again_without_duplicates(start_server):
+    """A batch whose COMMIT goes through while the server has stopped waiting
+    (here: a deferred trigger holds the first COMMIT past the 5 s write
+    timeout) is retried; its posts are in PostgreSQL already, which COPY
+    cannot skip, so the batch is written again skipping them, and every post
+    is there once."""
+    postgres = Postgres()
+    try:
+        server = start_server("--postgres-url", postgres.url)
+        client = server.client(decode_responses=True)
+        client.execute_command("FEED.POST", "ann", "before the trap")
+        assert client.execute_command("FEED.SYNC", 10_000) == "OK"
+        postgres.psql(
+            """
+            CREATE TABLE slow_once (armed boolean);
+            INSERT INTO slow_once VALUES (true);
+            CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM slow_once) THEN
+                    DELETE FROM slow_once;
+                    PERFORM pg_sleep(7);
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON posts
+                DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit();
+            """
+        )
+        posted = [int(client.execute_command("FEED.POST", f"user:{n % 5}", f"post {n}")) for n in range(40)]
+        assert client.execute_command("FEED.SYNC", 30_000) == "OK"
+        assert postgres.psql("SELECT count(*) FROM slow_once") == "0\n"  # the trap went off
+        assert server.wait_for_log("PostgreSQL write failed")
+        assert server.wait_for_log("in PostgreSQL already")
+        stored = [int(line) for line in postgres.psql("SELECT id FROM posts").split()]
+        assert sorted(set(posted) - set(stored)) == [] and len(stored) == 41
+        # And the server goes on writing by COPY.
+        later = int(client.execute_command("FEED.POST", "ann", "after"))
+        assert client.execute_command("FEED.SYNC", 10_000) == "OK"
+        assert postgres.psql(f"SELECT count(*) FROM posts WHERE id = {later}") == "1\n"
     finally:
         postgres.destroy()

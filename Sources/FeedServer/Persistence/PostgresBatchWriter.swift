@@ -123,10 +123,33 @@ enum PostgresBatchWriter {
         var description: String { "the journal names user \(self.number) before creating them" }
     }
 
+    /// How a batch's posts go in: COPY (the cheaper for PostgreSQL), or
+    /// the INSERT that skips posts already there.
+    enum PostsBy { case copy, insertSkippingDuplicates }
+
     /// Writes the batch; returns the store ids it assigned to new users
     /// (to be recorded once the transaction has committed).
+    ///
+    /// Posts go in by COPY, which cannot skip a row that is already there:
+    /// when a post is (the batch committed before, but its reply was lost,
+    /// and this is its retry), the transaction is rolled back and written
+    /// again with `INSERT … ON CONFLICT DO NOTHING`, so a batch stays safe
+    /// to repeat.
     static func write(
         _ batch: MutationBatch, keys: UserKeys, changes: ChangeFeedEntry? = nil, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [UInt32: Int64] {
+        do {
+            return try await self.write(batch, keys: keys, changes: changes, postsBy: .copy, on: connection, logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" && !connection.isClosed {
+            logger.notice("Posts of this batch are in PostgreSQL already (a retried batch); writing it again skipping them")
+            return try await self.write(
+                batch, keys: keys, changes: changes, postsBy: .insertSkippingDuplicates, on: connection, logger: logger)
+        }
+    }
+
+    static func write(
+        _ batch: MutationBatch, keys: UserKeys, changes: ChangeFeedEntry?, postsBy: PostsBy, on connection: PostgresConnection,
         logger: Logger
     ) async throws -> [UInt32: Int64] {
         // BEGIN/COMMIT by hand rather than withTransaction: no ROLLBACK is
@@ -138,7 +161,7 @@ enum PostgresBatchWriter {
             var ids = keys.map(users)
             let resolved = try await self.resolveUsers(batch, users: users, known: ids, on: connection, logger: logger)
             ids.merge(resolved) { _, new in new }
-            try await self.statements(batch, ids: ids, on: connection, logger: logger)
+            try await self.statements(batch, ids: ids, postsBy: postsBy, on: connection, logger: logger)
             if let changes { try await self.changeFeed(changes, ids: ids, on: connection, logger: logger) }
             try await connection.query("COMMIT", logger: logger)
             return resolved
@@ -175,10 +198,15 @@ enum PostgresBatchWriter {
     }
 
     private static func statements(
-        _ batch: MutationBatch, ids: [UInt32: Int64], on connection: PostgresConnection, logger: Logger
+        _ batch: MutationBatch, ids: [UInt32: Int64], postsBy: PostsBy, on connection: PostgresConnection, logger: Logger
     ) async throws {
         func id(_ number: UInt32) -> Int64 { ids[number]! }
-        if !batch.postIDs.isEmpty {
+        if !batch.postIDs.isEmpty && postsBy == .copy {
+            let rows = PostCopyText.rows(batch, id: id)
+            try await connection.copyFrom(table: "posts", columns: PostCopyText.columns, logger: logger) { writer in
+                try await writer.write(rows)
+            }
+        } else if !batch.postIDs.isEmpty {
             try await connection.query(
                 """
                 INSERT INTO posts (id, author_id, body, created_at, kind, link_id, link_author_id)
