@@ -279,7 +279,8 @@ def test_a_batch_committed_but_not_acknowledged_is_written_again_without_duplica
     (here: a deferred trigger holds the first COMMIT past the 5 s write
     timeout) is retried; its posts are in PostgreSQL already, which COPY
     cannot skip, so the batch is written again skipping them, and every post
-    is there once."""
+    is there once. Twice: a batch with new users (a transaction of several
+    statements), then one of posts only (a COPY on its own)."""
     postgres = Postgres()
     try:
         server = start_server("--postgres-url", postgres.url)
@@ -309,6 +310,18 @@ def test_a_batch_committed_but_not_acknowledged_is_written_again_without_duplica
         assert server.wait_for_log("in PostgreSQL already")
         stored = [int(line) for line in postgres.psql("SELECT id FROM posts").split()]
         assert sorted(set(posted) - set(stored)) == [] and len(stored) == 41
+        # Again with every author known, so the trapped batch is posts only:
+        # one COPY on its own, without BEGIN and COMMIT.
+        postgres.psql("INSERT INTO slow_once VALUES (true)")
+        posted += [int(client.execute_command("FEED.POST", f"user:{n % 5}", f"again {n}")) for n in range(40)]
+        assert client.execute_command("FEED.SYNC", 30_000) == "OK"
+        assert postgres.psql("SELECT count(*) FROM slow_once") == "0\n"
+        deadline = time.time() + 10
+        while server.log().count("in PostgreSQL already") < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        assert server.log().count("in PostgreSQL already") == 2
+        stored = [int(line) for line in postgres.psql("SELECT id FROM posts").split()]
+        assert sorted(set(posted) - set(stored)) == [] and len(stored) == 81
         # And the server goes on writing by COPY.
         later = int(client.execute_command("FEED.POST", "ann", "after"))
         assert client.execute_command("FEED.SYNC", 10_000) == "OK"
