@@ -125,7 +125,7 @@ enum PostgresBatchWriter {
 
     /// How a batch's posts go in: COPY (the cheaper for PostgreSQL), or
     /// the INSERT that skips posts already there.
-    enum PostsBy { case copy, insertSkippingDuplicates }
+    private enum PostsBy { case copy, insertSkippingDuplicates }
 
     /// Writes the batch; returns the store ids it assigned to new users
     /// (to be recorded once the transaction has committed).
@@ -148,7 +148,7 @@ enum PostgresBatchWriter {
         }
     }
 
-    static func write(
+    private static func write(
         _ batch: MutationBatch, keys: UserKeys, changes: ChangeFeedEntry?, postsBy: PostsBy, on connection: PostgresConnection,
         logger: Logger
     ) async throws -> [UInt32: Int64] {
