@@ -41,25 +41,6 @@ import Timeline
         #expect(batch.deletedPosts == [Int64(id)])
     }
 
-    /// Only a batch of nothing but new posts may go to PostgreSQL as one
-    /// COPY on its own: anything else in it would not be written.
-    @Test func onlyPostsMeansEveryMutationMadeAPost() {
-        let id = PostID.lowest(atMilliseconds: 1_795_000_000_000)
-        let post = FeedMutation.postCreated(post: id, author: 0, body: "hi")
-        let reply = FeedMutation.postCreated(post: id + 1, author: 1, body: "re", link: PostLink(kind: .reply, post: id, author: 0))
-        #expect(MutationBatch([post, reply]).onlyPosts)
-        let others: [FeedMutation] = [
-            .userCreated(user: 2, name: "carol"), .postDeleted(post: id, author: 0), .followed(follower: 1, followee: 0),
-            .unfollowed(follower: 1, followee: 0), .liked(user: 1, post: id), .unliked(user: 1, post: id),
-            .repostsHidden(follower: 1, followee: 0, hidden: true), .muted(user: 1, target: 0), .unmuted(user: 1, target: 0),
-            .blocked(user: 1, target: 0), .unblocked(user: 1, target: 0), .notificationsSeen(user: 1, order: 3),
-        ]
-        for other in others {
-            #expect(!MutationBatch([post, other]).onlyPosts, "\(other)")
-            #expect(!MutationBatch([other, post]).onlyPosts, "\(other)")
-        }
-    }
-
     /// A group that goes takes what the batch did to it before; what comes
     /// after (a new actor, a read mark) survives it; sources and marks keep
     /// their last state.

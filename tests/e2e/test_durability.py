@@ -279,8 +279,7 @@ def test_a_batch_committed_but_not_acknowledged_is_written_again_without_duplica
     (here: a deferred trigger holds the first COMMIT past the 5 s write
     timeout) is retried; its posts are in PostgreSQL already, which COPY
     cannot skip, so the batch is written again skipping them, and every post
-    is there once. Twice: a batch with new users (a transaction of several
-    statements), then one of posts only (a COPY on its own)."""
+    is there once. Twice: a batch with new users, then one of posts only."""
     postgres = Postgres()
     try:
         server = start_server("--postgres-url", postgres.url)
@@ -310,8 +309,7 @@ def test_a_batch_committed_but_not_acknowledged_is_written_again_without_duplica
         assert server.wait_for_log("in PostgreSQL already")
         stored = [int(line) for line in postgres.psql("SELECT id FROM posts").split()]
         assert sorted(set(posted) - set(stored)) == [] and len(stored) == 41
-        # Again with every author known, so the trapped batch is posts only:
-        # one COPY on its own, without BEGIN and COMMIT.
+        # Again with every author known, so the trapped batch is posts only.
         postgres.psql("INSERT INTO slow_once VALUES (true)")
         posted += [int(client.execute_command("FEED.POST", f"user:{n % 5}", f"again {n}")) for n in range(40)]
         assert client.execute_command("FEED.SYNC", 30_000) == "OK"

@@ -44,8 +44,6 @@ struct MutationBatch: Equatable, Sendable {
     var notificationSourcesAdded: [NotificationRow] = []
     var notificationReads: [(user: UInt32, group: NotificationKey, order: UInt64)] = []
     var notificationsSeen: [(user: UInt32, order: UInt64)] = []
-    /// Every mutation made a post: the batch is posts and nothing else.
-    private(set) var onlyPosts = true
 
     struct NotificationRow: Equatable {
         var user: UInt32
@@ -79,7 +77,6 @@ struct MutationBatch: Equatable, Sendable {
             if states.updateValue(value, forKey: pair) == nil { order.append(pair) }
         }
         for mutation in mutations {
-            if case .postCreated = mutation {} else { self.onlyPosts = false }
             switch mutation {
             case .userCreated(let user, let name):
                 self.newUsers.append((user, name))

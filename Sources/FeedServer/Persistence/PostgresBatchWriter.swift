@@ -152,17 +152,6 @@ enum PostgresBatchWriter {
         _ batch: MutationBatch, keys: UserKeys, changes: ChangeFeedEntry?, postsBy: PostsBy, on connection: PostgresConnection,
         logger: Logger
     ) async throws -> [UInt32: Int64] {
-        // Nothing but posts, by users PostgreSQL has ids for: one COPY, which
-        // on its own is its own transaction (no BEGIN and COMMIT round trips;
-        // the posts-only load of a busy server is mostly such batches).
-        if postsBy == .copy && changes == nil && batch.onlyPosts && !batch.postIDs.isEmpty {
-            let users = batch.users
-            let ids = keys.map(users)
-            if ids.count == users.count {
-                try await self.copyPosts(batch, id: { ids[$0]! }, on: connection, logger: logger)
-                return [:]
-            }
-        }
         // BEGIN/COMMIT by hand rather than withTransaction: no ROLLBACK is
         // sent on a connection that is already closed (it would never answer).
         try await connection.query("BEGIN", logger: logger)
