@@ -10,19 +10,56 @@ struct RankedSnapshot: Sendable {
 }
 
 /// What a first ranked page ranks (`FeedEngine.rankInput`), and the
-/// weights and time it is ranked with.
+/// weights and time it is ranked with: the candidates as memory had them,
+/// and copies of what the reader's affinity needs (whom they follow, their
+/// interactions), so that numbering the authors and weighing affinity run
+/// outside the engine's lock with the scoring.
 public struct RankInput: Sendable {
     /// Nil for a reader memory does not know: an empty page.
     let user: UInt32?
-    let candidates: [RankCandidate]
-    let authors: Int
+    let candidates: [RawCandidate]
+    let following: FollowSet
+    let interactions: [UInt32: AffinityCounts]?
     let weights: RankWeights
     let now: Int64
+
+    /// A candidate as the engine's lock copies it out: its author as the
+    /// engine numbers users, the counts of the post it shows.
+    struct RawCandidate: Sendable {
+        var id: UInt64
+        var author: UInt32
+        var likes: UInt32
+        var replies: UInt32
+        var reposts: UInt32
+    }
+
+    /// The candidates with their authors numbered 0… (as `Ranker` wants
+    /// them) and each author's affinity, weighed once per author.
+    func scored() -> (candidates: [RankCandidate], authors: Int) {
+        guard let user = self.user else { return ([], 0) }
+        var authors = AuthorSlots(expected: Swift.min(self.candidates.count, 256))
+        var ranked: [RankCandidate] = []
+        ranked.reserveCapacity(self.candidates.count)
+        for candidate in self.candidates {
+            let slot = authors.slot(candidate.author) {
+                FeedEngine.affinity(
+                    user, candidate.author, following: self.following, interactions: self.interactions, weights: self.weights,
+                    now: self.now)
+            }
+            ranked.append(
+                RankCandidate(
+                    id: candidate.id, author: slot.number, createdMilliseconds: PostID.createdMilliseconds(candidate.id),
+                    affinity: slot.affinity, likes: Int(candidate.likes), replies: Int(candidate.replies),
+                    reposts: Int(candidate.reposts)))
+        }
+        return (ranked, authors.count)
+    }
 
     /// The ranking, ordered through the first page of `count`; pure, so
     /// it needs no lock.
     public func rank(count: Int) -> Ranking {
-        var ranking = Ranker.ranking(self.candidates, authors: self.authors, weights: self.weights, now: self.now)
+        let (candidates, authors) = self.scored()
+        var ranking = Ranker.ranking(candidates, authors: authors, weights: self.weights, now: self.now)
         ranking.order(through: count)
         return ranking
     }
@@ -59,10 +96,19 @@ extension FeedEngine {
     func affinity(
         _ reader: UInt32, _ author: UInt32, following: FollowSet, interactions: [UInt32: AffinityCounts]?, now: Int64
     ) -> Double {
+        Self.affinity(reader, author, following: following, interactions: interactions, weights: self.rankWeights, now: now)
+    }
+
+    /// The same from copies (a first ranked page weighs it outside the lock).
+    @inline(__always)
+    static func affinity(
+        _ reader: UInt32, _ author: UInt32, following: FollowSet, interactions: [UInt32: AffinityCounts]?,
+        weights: RankWeights, now: Int64
+    ) -> Double {
         var value = 0.0
-        if author == reader || following.contains(author) { value += self.rankWeights.followAffinity }
+        if author == reader || following.contains(author) { value += weights.followAffinity }
         if let interactions, !interactions.isEmpty, let counts = interactions[author] {
-            value += counts.weighted(self.rankWeights, now: now)
+            value += counts.weighted(weights, now: now)
         }
         return value
     }
@@ -147,10 +193,12 @@ extension FeedEngine {
     /// the snapshot does not see, as it would not after its first page.
     public mutating func rankInput(user name: String, now: Int64) -> RankInput? {
         guard let user = self.numbers[name] else {
-            return RankInput(user: nil, candidates: [], authors: 0, weights: self.rankWeights, now: now)
+            return RankInput(user: nil, candidates: [], following: FollowSet(), interactions: nil, weights: self.rankWeights, now: now)
         }
-        guard let input = self.rankCandidates(user, now: now) else { return nil }
-        return RankInput(user: user, candidates: input.candidates, authors: input.authors, weights: self.rankWeights, now: now)
+        guard let candidates = self.rankCandidates(user, now: now) else { return nil }
+        return RankInput(
+            user: user, candidates: candidates, following: self.following[Int(user)], interactions: self.affinities[user],
+            weights: self.rankWeights, now: now)
     }
 
     /// Keeps `ranking` (of `input`) as the reader's snapshot: its first page.
@@ -159,17 +207,14 @@ extension FeedEngine {
         return self.takeSnapshot(user, ranking, count: count, now: input.now)
     }
 
-    /// What a first ranked page ranks: the candidates, their authors
-    /// numbered 0… with each author's affinity looked up once; nil when
-    /// memory cannot tell them (see `rankedSlice`).
-    mutating func rankCandidates(_ user: UInt32, now: Int64) -> (candidates: [RankCandidate], authors: Int)? {
+    /// What a first ranked page ranks: the candidates, each with the
+    /// counts of the post it shows (a repost's original); nil when memory
+    /// cannot tell them (see `rankedSlice`).
+    mutating func rankCandidates(_ user: UInt32, now: Int64) -> [RankInput.RawCandidate]? {
         let (live, continuation) = self.shownEntries(user, count: self.rankWeights.candidates, before: nil, now: now, raw: nil)
         guard continuation == nil else { return nil }
-        var candidates: [RankCandidate] = []
+        var candidates: [RankInput.RawCandidate] = []
         candidates.reserveCapacity(live.count)
-        var authors = AuthorSlots(expected: Swift.min(live.count, 256))
-        let following = self.following[Int(user)]
-        let interactions = self.affinities[user]
         for (id, record) in live {
             guard let record else { return nil }
             var shown = record
@@ -177,15 +222,11 @@ extension FeedEngine {
                 guard let original = self.posts[record.link] else { return nil }
                 shown = original
             }
-            let slot = authors.slot(record.author) {
-                self.affinity(user, record.author, following: following, interactions: interactions, now: now)
-            }
             candidates.append(
-                RankCandidate(
-                    id: id, author: slot.number, createdMilliseconds: PostID.createdMilliseconds(id), affinity: slot.affinity,
-                    likes: Int(shown.likes), replies: Int(shown.replies), reposts: Int(shown.reposts)))
+                RankInput.RawCandidate(
+                    id: id, author: record.author, likes: shown.likes, replies: shown.replies, reposts: shown.reposts))
         }
-        return (candidates, authors.count)
+        return candidates
     }
 
     /// A first ranked page from candidates the store helped find (the

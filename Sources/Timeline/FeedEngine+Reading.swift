@@ -89,7 +89,7 @@ extension FeedEngine {
             self.counters.readsWithCelebrityMerge += 1
             self.counters.celebrityListsMerged += sources.count - 1
         }
-        live.reserveCapacity(Swift.min(count, 64))
+        live.reserveCapacity(Swift.min(count, 1024))  // a ranked read asks for 500: no regrowing
         self.collect(NewestFirstMerge(sources), count: count, floor: floor, filter: filter, into: &live)
         guard live.count < count else { return nil }
         // Below the timeline: everyone the reader follows (but the hidden), and the reader.

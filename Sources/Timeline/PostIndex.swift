@@ -36,9 +36,13 @@ struct PostIndex<Value: Sendable>: Sendable {
 
     /// Starts loading the buckets where lookups of `ids` begin, so that
     /// they wait on memory together rather than one by one.
-    func prefetch(_ ids: some Sequence<UInt64>) {
-        // Through a buffer pointer: each shard is borrowed in place, not copied (a retain each).
-        self.shards.withUnsafeBufferPointer { shards in
+    ///
+    /// Mutating, though it changes nothing: through an inout borrow the
+    /// shards' storage is reached without a retain and release per id
+    /// (atomic writes to a shard's header, whose cache line then moved
+    /// between the event loops' cores; bench/results/hot-paths.md).
+    mutating func prefetch(_ ids: some Sequence<UInt64>) {
+        self.shards.withUnsafeMutableBufferPointer { shards in
             for id in ids { shards[Self.shard(id)].prefetch(id) }
         }
     }
@@ -106,11 +110,11 @@ struct IDTable<Value: Sendable>: Sendable {
     /// The home bucket and the next (a run often goes on; a bucket may
     /// straddle two cache lines).
     @inline(__always)
-    func prefetch(_ id: UInt64) {
+    mutating func prefetch(_ id: UInt64) {
         guard self.count > 0 else { return }
         let index = self.home(id)
         let next = (index + 1) & (self.buckets.count - 1)
-        self.buckets.withUnsafeBufferPointer { buckets in
+        self.buckets.withUnsafeMutableBufferPointer { buckets in
             feed_prefetch(buckets.baseAddress! + index)
             feed_prefetch(buckets.baseAddress! + next)
         }
