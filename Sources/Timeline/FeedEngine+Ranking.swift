@@ -13,8 +13,10 @@ struct RankedSnapshot: Sendable {
 /// weights and time it is ranked with: the candidates as memory had them,
 /// and copies of what the reader's affinity needs (whom they follow, their
 /// interactions), so that numbering the authors and weighing affinity run
-/// outside the engine's lock with the scoring.
-public struct RankInput: Sendable {
+/// outside the engine's lock with the scoring. A class: it is handed
+/// from the lock to the ranking and back whole, each a reference (as a
+/// struct every hand-off copied its arrays' and sets' references one by one).
+public final class RankInput: Sendable {
     /// Nil for a reader memory does not know: an empty page.
     let user: UInt32?
     let candidates: [RawCandidate]
@@ -22,6 +24,18 @@ public struct RankInput: Sendable {
     let interactions: [UInt32: AffinityCounts]?
     let weights: RankWeights
     let now: Int64
+
+    init(
+        user: UInt32?, candidates: [RawCandidate], following: FollowSet, interactions: [UInt32: AffinityCounts]?,
+        weights: RankWeights, now: Int64
+    ) {
+        self.user = user
+        self.candidates = candidates
+        self.following = following
+        self.interactions = interactions
+        self.weights = weights
+        self.now = now
+    }
 
     /// A candidate as the engine's lock copies it out: its author as the
     /// engine numbers users, the counts of the post it shows.

@@ -174,17 +174,28 @@ struct RESPEntryWriter: FeedEntryWriter {
                 body: body.map { String(decoding: $0, as: UTF8.self) }, meta: meta)
             return self.reply.entry(entry, withMeta: true)
         }
-        self.reply.buffer.writeStaticString("*4\r\n")
         // Post ids go as decimal strings: JavaScript clients would round a
         // 64-bit integer (docs/adr/0010-post-ids-as-strings.md).
+        if let body {
+            // The common entry in one reservation of the reply (hot-paths.md).
+            typealias Sizes = RESPReservedWriter
+            let size =
+                4 + Sizes.bulkDecimalSize(Int64(id)) + Sizes.bulkSize(count: author.count)
+                + Sizes.lineSize(createdMilliseconds) + Sizes.bulkSize(count: body.count)
+            return self.reply.buffer.writeRESPElements(size: size) { out in
+                out.line(prefix: UInt8(ascii: "*"), 4)
+                out.bulkDecimal(Int64(id))
+                out.bulk(author)
+                out.line(prefix: UInt8(ascii: ":"), createdMilliseconds)
+                out.bulk(body)
+            }
+        }
+        // A body memory no longer holds: nil, which RESP2 and RESP3 spell apart.
+        self.reply.buffer.writeStaticString("*4\r\n")
         self.reply.buffer.writeRESPBulkDecimal(Int64(id))
         self.reply.buffer.writeRESPBulkString(bytes: author, count: author.count)
         self.reply.buffer.writeRESPInteger(createdMilliseconds)
-        if let body {
-            self.reply.buffer.writeRESPBulkString(bytes: body, count: body.count)
-        } else {
-            self.reply.null()
-        }
+        self.reply.null()
     }
 
     mutating func missingEntry() {
