@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// An append-only array kept in chunks of at most 64K elements, so growing
 /// it never copies more than one chunk: the body cache's nodes live here;
 /// as one array, crossing 2²⁰ nodes copied 32 MB under the engine lock (a
@@ -14,6 +16,17 @@ struct ChunkedArray<Element: Sendable>: Sendable {
     subscript(index: Int) -> Element {
         get { self.chunks[index >> Self.chunkBits][index & (Self.chunkSize - 1)] }
         _modify { yield &self.chunks[index >> Self.chunkBits][index & (Self.chunkSize - 1)] }
+    }
+
+    /// Starts loading the element at `index` (a hint). Mutating, though it
+    /// changes nothing: through inout borrows no storage is retained.
+    @inline(__always)
+    mutating func prefetch(_ index: Int) {
+        self.chunks.withUnsafeMutableBufferPointer { chunks in
+            chunks[index >> Self.chunkBits].withUnsafeMutableBufferPointer { elements in
+                feed_prefetch(elements.baseAddress! + (index & (Self.chunkSize - 1)))
+            }
+        }
     }
 
     mutating func append(_ element: Element) {

@@ -342,7 +342,17 @@ extension FeedEngine {
     /// before the first is copied, so that their cache misses overlap
     /// rather than come one by one inside `memmove` (a repost's original is
     /// left to `write`). bench/results/hot-paths.md has the before/after.
-    mutating func prefetchBytes(of records: some Sequence<PostRecord?>) {
+    mutating func prefetchBytes(of records: some Collection<PostRecord?>) {
+        // First where each name and body lives (the names array's and the
+        // body cache's slots), so that the pass after finds the addresses
+        // loaded instead of waiting for them one record at a time.
+        self.names.withUnsafeMutableBufferPointer { names in
+            for record in records {
+                guard let record else { continue }
+                feed_prefetch(names.baseAddress! + Int(record.author))
+                if record.kind != .repost && record.bodySlot >= 0 { self.bodies.prefetchSlot(record.bodySlot) }
+            }
+        }
         for record in records {
             guard let record else { continue }
             self.names[Int(record.author)].withUTF8 { feed_prefetch($0.baseAddress) }

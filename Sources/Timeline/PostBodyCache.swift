@@ -123,6 +123,11 @@ public struct PostBodyCache: Sendable {
         return self.nodes[Int(slot)].body.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Starts loading the slot itself, where the body's address is (a hint).
+    mutating func prefetchSlot(_ slot: Slot) {
+        self.nodes.prefetch(Int(slot))
+    }
+
     /// Starts loading the bytes of the body in `slot` (a hint: no recency,
     /// no counters).
     mutating func prefetch(_ slot: Slot) {
