@@ -50,7 +50,7 @@ public enum RESPDecimal {
     }
 
     /// The number of bytes `value` takes in decimal, sign included.
-    @inlinable
+    @inlinable @inline(__always)
     public static func length(of value: Int64) -> Int {
         let digits = self.digitCount(value.magnitude)
         return value < 0 ? digits + 1 : digits
@@ -59,7 +59,7 @@ public enum RESPDecimal {
     /// The number of decimal digits of `magnitude`: an estimate from its bit
     /// length (bits x log10(2), as 1233/4096) corrected by one comparison,
     /// instead of a division per digit.
-    @inlinable
+    @inlinable @inline(__always)
     public static func digitCount(_ magnitude: UInt64) -> Int {
         let bits = 64 - (magnitude | 1).leadingZeroBitCount
         let estimate = (bits &* 1233) >> 12
@@ -67,7 +67,7 @@ public enum RESPDecimal {
     }
 
     /// 10^exponent for 0...19.
-    @inlinable
+    @inlinable @inline(__always)
     static func powerOfTen(_ exponent: Int) -> UInt64 {
         switch exponent {
         case 0: return 1
