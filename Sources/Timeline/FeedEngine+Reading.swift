@@ -368,8 +368,13 @@ extension FeedEngine {
         _ id: UInt64, _ record: PostRecord, rank: RankFactors? = nil, into writer: inout Writer
     ) {
         let created = PostID.createdMilliseconds(id)
-        var (meta, shown) = self.shown(record)
-        meta.rank = rank
+        var meta = EntryMeta()
+        var shown = record
+        // A plain post to a writer that shows no meta needs neither (the common read).
+        if record.kind != .post || writer.wantsMeta {
+            (meta, shown) = self.shown(record)
+            meta.rank = rank
+        }
         self.names[Int(record.author)].withUTF8 { author in
             let authorBytes = UnsafeRawBufferPointer(author)
             if shown.bodySlot >= 0 {

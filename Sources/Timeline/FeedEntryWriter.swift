@@ -16,6 +16,13 @@ public protocol FeedEntryWriter {
     /// A post memory no longer describes (its record was evicted, or FEED.GET
     /// asked for one memory does not know): only the store can fill it in.
     mutating func unresolvedEntry(id: UInt64)
+    /// Whether `entry`'s `meta` is read for a plain post; when not, the
+    /// engine passes an empty one (a repost's or reply's is always made).
+    var wantsMeta: Bool { get }
+}
+
+extension FeedEntryWriter {
+    public var wantsMeta: Bool { true }
 }
 
 /// Collects entries as values.

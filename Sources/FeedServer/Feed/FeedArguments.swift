@@ -155,6 +155,9 @@ struct RESPEntryWriter: FeedEntryWriter {
     /// WITHMETA: each entry a map of its fields, links and counts.
     var withMeta = false
 
+    /// Plain entries written straight to RESP show no meta.
+    var wantsMeta: Bool { self.withMeta || self.collected != nil }
+
     mutating func beginEntries(count: Int) {
         if self.collected != nil { return self.collected!.beginEntries(count: count) }
         self.reply.arrayHeader(count)
