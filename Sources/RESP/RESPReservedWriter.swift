@@ -37,6 +37,7 @@ public struct RESPReservedWriter: ~Copyable {
     public mutating func line(prefix: UInt8, _ value: Int64) {
         let length = RESPDecimal.length(of: value)
         let start = self.index
+        self.claim(length + 3)
         self.out[start] = prefix
         if value < 0 { self.out[start + 1] = .minus }
         RESPDecimal.writeDigits(value.magnitude, into: self.out, endingAt: start + length + 1)
@@ -49,6 +50,7 @@ public struct RESPReservedWriter: ~Copyable {
     @inlinable
     public mutating func bulk(_ bytes: UnsafeRawBufferPointer) {
         self.line(prefix: .dollar, Int64(bytes.count))
+        self.claim(bytes.count + 2)
         if let base = bytes.baseAddress, bytes.count > 0 {
             (self.out.baseAddress! + self.index).copyMemory(from: base, byteCount: bytes.count)
         }
@@ -61,10 +63,18 @@ public struct RESPReservedWriter: ~Copyable {
     public mutating func bulkDecimal(_ value: Int64) {
         let length = RESPDecimal.length(of: value)
         self.line(prefix: .dollar, Int64(length))
+        self.claim(length + 2)
         if value < 0 { self.out[self.index] = .minus }
         RESPDecimal.writeDigits(value.magnitude, into: self.out, endingAt: self.index + length)
         self.index += length
         self.crlf()
+    }
+
+    /// Stops before writing past the reservation (a size measured wrong),
+    /// in release builds too: the writes below do not check.
+    @inlinable
+    func claim(_ bytes: Int) {
+        precondition(self.index + bytes <= self.out.count, "RESP elements wrote past the bytes measured for them")
     }
 
     @inlinable
@@ -81,7 +91,8 @@ extension ByteBuffer {
     @inlinable
     public mutating func writeRESPElements(size: Int, _ body: (inout RESPReservedWriter) -> Void) {
         self.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
-            var writer = RESPReservedWriter(out)
+            // Exactly the measured bytes, though the buffer may offer more.
+            var writer = RESPReservedWriter(UnsafeMutableRawBufferPointer(rebasing: out[..<size]))
             body(&writer)
             precondition(writer.index == size, "RESP elements measured \(size) bytes, wrote \(writer.index)")
             return size
