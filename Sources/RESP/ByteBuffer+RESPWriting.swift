@@ -11,16 +11,7 @@ extension ByteBuffer {
     /// Writes `prefix`, `value` in decimal and CRLF, e.g. `:42\r\n` or `*3\r\n`.
     @inlinable
     public mutating func writeRESPLine(prefix: UInt8, _ value: Int64) {
-        let length = RESPDecimal.length(of: value)
-        let total = length + 3
-        self.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { out in
-            out[0] = prefix
-            if value < 0 { out[1] = .minus }
-            RESPDecimal.writeDigits(value.magnitude, into: out, endingAt: length + 1)
-            out[length + 1] = .cr
-            out[length + 2] = .lf
-            return total
-        }
+        self.writeRESPElements(size: RESPReservedWriter.lineSize(value)) { $0.line(prefix: prefix, value) }
     }
 
     @inlinable
@@ -94,15 +85,7 @@ extension ByteBuffer {
     /// An integer as a bulk string (`$2\r\n42\r\n`), as Redis sends ids in `TIME`.
     @inlinable
     public mutating func writeRESPBulkDecimal(_ value: Int64) {
-        let length = RESPDecimal.length(of: value)
-        self.writeRESPLine(prefix: .dollar, Int64(length))
-        self.writeWithUnsafeMutableBytes(minimumWritableBytes: length + 2) { out in
-            if value < 0 { out[0] = .minus }
-            RESPDecimal.writeDigits(value.magnitude, into: out, endingAt: length)
-            out[length] = .cr
-            out[length + 1] = .lf
-            return length + 2
-        }
+        self.writeRESPElements(size: RESPReservedWriter.bulkDecimalSize(value)) { $0.bulkDecimal(value) }
     }
 
     /// The null bulk string: `$-1` in RESP2, `_` in RESP3.

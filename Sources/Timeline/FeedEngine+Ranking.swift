@@ -101,19 +101,14 @@ extension FeedEngine {
     /// the reader follows the author (or is the author), plus their decayed
     /// interactions with the author's posts.
     func affinity(_ reader: UInt32, _ author: UInt32, now: Int64) -> Double {
-        self.affinity(reader, author, following: self.following[Int(reader)], interactions: self.affinities[reader], now: now)
+        Self.affinity(
+            reader, author, following: self.following[Int(reader)], interactions: self.affinities[reader],
+            weights: self.rankWeights, now: now)
     }
 
     /// The same with whom the reader follows and their interactions looked
-    /// up already (once per read, not once per author).
-    @inline(__always)
-    func affinity(
-        _ reader: UInt32, _ author: UInt32, following: FollowSet, interactions: [UInt32: AffinityCounts]?, now: Int64
-    ) -> Double {
-        Self.affinity(reader, author, following: following, interactions: interactions, weights: self.rankWeights, now: now)
-    }
-
-    /// The same from copies (a first ranked page weighs it outside the lock).
+    /// up already (once per read, not once per author): a first ranked
+    /// page weighs it outside the lock, from copies.
     @inline(__always)
     static func affinity(
         _ reader: UInt32, _ author: UInt32, following: FollowSet, interactions: [UInt32: AffinityCounts]?,

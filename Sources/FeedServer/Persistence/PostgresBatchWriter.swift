@@ -202,7 +202,10 @@ enum PostgresBatchWriter {
     ) async throws {
         func id(_ number: UInt32) -> Int64 { ids[number]! }
         if !batch.postIDs.isEmpty && postsBy == .copy {
-            try await self.copyPosts(batch, id: id, on: connection, logger: logger)
+            let rows = PostCopyText.rows(batch, id: id)
+            try await connection.copyFrom(table: "posts", columns: PostCopyText.columns, logger: logger) { writer in
+                try await writer.write(rows)
+            }
         } else if !batch.postIDs.isEmpty {
             try await connection.query(
                 """
@@ -320,15 +323,6 @@ enum PostgresBatchWriter {
                        OR (link_id = ANY(\(batch.deletedPosts)::int8[]) AND kind = 2))
                   AND deleted_at IS NULL
                 """, logger: logger)
-        }
-    }
-
-    private static func copyPosts(
-        _ batch: MutationBatch, id: (UInt32) -> Int64, on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        let rows = PostCopyText.rows(batch, id: id)
-        try await connection.copyFrom(table: "posts", columns: PostCopyText.columns, logger: logger) { writer in
-            try await writer.write(rows)
         }
     }
 
