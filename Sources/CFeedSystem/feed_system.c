@@ -3,6 +3,7 @@
 // stdio.h first: it defines __GLIBC__, which the checks below need.
 #include <stdio.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <unistd.h>
 #if defined(__linux__) && defined(__GLIBC__)
 #include <malloc.h>
@@ -57,3 +58,14 @@ static size_t feed_status_kilobytes(const char *name) {
 size_t feed_resident_file_bytes(void) { return feed_status_kilobytes("RssFile") + feed_status_kilobytes("RssShmem"); }
 
 size_t feed_resident_anonymous_bytes(void) { return feed_status_kilobytes("RssAnon"); }
+
+unsigned feed_thread_slot(void) {
+    static _Atomic unsigned next = 0;
+    static _Thread_local unsigned slot = 0;
+    static _Thread_local int assigned = 0;
+    if (!assigned) {
+        slot = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed);
+        assigned = 1;
+    }
+    return slot;
+}

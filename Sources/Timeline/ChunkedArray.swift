@@ -18,13 +18,19 @@ struct ChunkedArray<Element: Sendable>: Sendable {
         _modify { yield &self.chunks[index >> Self.chunkBits][index & (Self.chunkSize - 1)] }
     }
 
-    /// Starts loading the element at `index` (a hint). Mutating, though it
-    /// changes nothing: through inout borrows no storage is retained.
+    /// Starts loading the element at `index` (a hint).
     @inline(__always)
-    mutating func prefetch(_ index: Int) {
-        self.chunks.withUnsafeMutableBufferPointer { chunks in
-            chunks[index >> Self.chunkBits].withUnsafeMutableBufferPointer { elements in
-                feed_prefetch(elements.baseAddress! + (index & (Self.chunkSize - 1)))
+    func prefetch(_ index: Int) {
+        self.withElement(index) { feed_prefetch($0) }
+    }
+
+    /// Calls `body` with the element at `index` in place: borrowed, with no
+    /// copy of it and no retain of the chunks' storage.
+    @inline(__always)
+    func withElement<Result>(_ index: Int, _ body: (UnsafePointer<Element>) -> Result) -> Result {
+        self.chunks.withUnsafeBufferPointer { chunks in
+            chunks[index >> Self.chunkBits].withUnsafeBufferPointer { elements in
+                body(elements.baseAddress! + (index & (Self.chunkSize - 1)))
             }
         }
     }

@@ -201,10 +201,23 @@ extension FeedEngine {
     /// as the reader's snapshot. What changes in between (likes, posts)
     /// the snapshot does not see, as it would not after its first page.
     public mutating func rankInput(user name: String, now: Int64) -> RankInput? {
+        if let user = self.numbers[name] { self.prepareRead(user, now: now) }
+        return self.withReadNotes { engine, notes in engine.rankInput(name, now: now, notes: &notes) }
+    }
+
+    /// `rankInput(user:now:)` on a borrowed engine, for readers
+    /// `readsBorrowed(user:)` allows, with what the read changes left in
+    /// `notes` for `apply(_:)`.
+    public func rankInput(user name: String, now: Int64, notes: inout ReadNotes) -> RankInput? {
+        precondition(self.readsBorrowed(user: name), "a borrowed read needs the reader's timeline, and fixed celebrities")
+        return self.rankInput(name, now: now, notes: &notes)
+    }
+
+    private func rankInput(_ name: String, now: Int64, notes: inout ReadNotes) -> RankInput? {
         guard let user = self.numbers[name] else {
             return RankInput(user: nil, candidates: [], following: FollowSet(), interactions: nil, weights: self.rankWeights, now: now)
         }
-        guard let candidates = self.rankCandidates(user, now: now) else { return nil }
+        guard let candidates = self.rankCandidates(user, now: now, notes: &notes) else { return nil }
         return RankInput(
             user: user, candidates: candidates, following: self.following[Int(user)], interactions: self.affinities[user],
             weights: self.rankWeights, now: now)
@@ -219,8 +232,9 @@ extension FeedEngine {
     /// What a first ranked page ranks: the candidates, each with the
     /// counts of the post it shows (a repost's original); nil when memory
     /// cannot tell them (see `rankedSlice`).
-    mutating func rankCandidates(_ user: UInt32, now: Int64) -> [RankInput.RawCandidate]? {
-        let (live, continuation) = self.shownEntries(user, count: self.rankWeights.candidates, before: nil, now: now, raw: nil)
+    func rankCandidates(_ user: UInt32, now: Int64, notes: inout ReadNotes) -> [RankInput.RawCandidate]? {
+        let (live, continuation) = self.shownEntries(
+            user, count: self.rankWeights.candidates, before: nil, now: now, raw: nil, notes: &notes)
         guard continuation == nil else { return nil }
         var candidates: [RankInput.RawCandidate] = []
         candidates.reserveCapacity(live.count)
@@ -282,11 +296,13 @@ extension FeedEngine {
         }
         writer.beginEntries(count: shown.count)
         self.prefetchBytes(of: shown.lazy.map(\.record))
-        for (id, factors, record) in shown {
-            if let record {
-                self.write(id, record, rank: factors, into: &writer)
-            } else {
-                writer.unresolvedEntry(id: id)
+        self.withReadNotes { engine, notes in
+            for (id, factors, record) in shown {
+                if let record {
+                    engine.write(id, record, rank: factors, into: &writer, notes: &notes)
+                } else {
+                    writer.unresolvedEntry(id: id)
+                }
             }
         }
     }

@@ -24,29 +24,65 @@ extension FeedEngine {
             writer.beginEntries(count: 0)
             return nil
         }
-        let (live, continuation) = self.shownEntries(user, count: count, before: before, now: now, raw: raw)
-        self.write(live, into: &writer)
+        self.prepareRead(user, now: now)
+        return self.withReadNotes { engine, notes in
+            let (live, continuation) = engine.shownEntries(user, count: count, before: before, now: now, raw: raw, notes: &notes)
+            engine.write(live, into: &writer, notes: &notes)
+            return continuation
+        }
+    }
+
+    /// FEED.READ on a borrowed engine, for readers `readsBorrowed(user:)`
+    /// allows: the same entries as `read(user:count:before:now:into:raw:)`,
+    /// with what the read changes left in `notes` for `apply(_:)`.
+    public func read<Writer: FeedEntryWriter>(
+        user name: String, count: Int, before: UInt64? = nil, now: Int64, into writer: inout Writer,
+        notes: inout ReadNotes
+    ) -> StoreContinuation? {
+        precondition(self.readsBorrowed(user: name), "a borrowed read needs the reader's timeline, and fixed celebrities")
+        guard let user = self.numbers[name] else {
+            writer.beginEntries(count: 0)
+            return nil
+        }
+        let (live, continuation) = self.shownEntries(user, count: count, before: before, now: now, raw: nil, notes: &notes)
+        self.write(live, into: &writer, notes: &notes)
         return continuation
+    }
+
+    /// What a read changes before it reads: the reader's read rate (auto
+    /// celebrities), and a dropped timeline rebuilt.
+    mutating func prepareRead(_ user: UInt32, now: Int64) {
+        self.noteRead(user, now: now)
+        if self.timelines[Int(user)] == nil { self.rebuildTimeline(user) }
+    }
+
+    /// Runs a read on this engine with notes applied when it ends (the
+    /// notes' room kept for the next read).
+    mutating func withReadNotes<Result>(_ body: (borrowing Self, inout ReadNotes) -> Result) -> Result {
+        var notes = ReadNotes()
+        swap(&notes, &self.readNotes)
+        let result = body(self, &notes)
+        self.apply(&notes)
+        swap(&notes, &self.readNotes)
+        return result
     }
 
     /// The entries a read shows (`read(user:count:before:now:into:raw:)`),
     /// found but not written: filtered and collapsed, or with `raw` the
-    /// candidates, uncollapsed, when the store must go on.
-    mutating func shownEntries(
-        _ user: UInt32, count: Int, before: UInt64?, now: Int64, raw: Int?
+    /// candidates, uncollapsed, when the store must go on. The reader's
+    /// timeline is resident (`prepareRead`).
+    func shownEntries(
+        _ user: UInt32, count: Int, before: UInt64?, now: Int64, raw: Int?, notes: inout ReadNotes
     ) -> (live: [(id: UInt64, record: PostRecord?)], continuation: StoreContinuation?) {
-        self.counters.reads += 1
-        self.lastActive[Int(user)] = now
-        self.noteRead(user, now: now)
-        self.users[Int(user)].timelineReferenced = true
-        if self.timelines[Int(user)] == nil { self.rebuildTimeline(user) }
+        notes.counters.reads += 1
+        notes.readers.append((user, now))
         let filter = self.readerFilter(user)
         // Just the page first; a repost on it that needs to see further
         // below it (collapsing) asks for `falloff` more, then twice as many.
         var target = raw ?? count
         while true {
             var live: [(id: UInt64, record: PostRecord?)] = []
-            let continuation = self.candidates(user, filter: filter, count: target, before: before, into: &live)
+            let continuation = self.candidates(user, filter: filter, count: target, before: before, into: &live, notes: &notes)
             if raw != nil || continuation != nil { return (live, continuation) }
             // The common page has no repost: nothing to collapse.
             if filter.falloff == 0 || !live.prefix(count).contains(where: { $0.record?.kind == .repost }) {
@@ -54,7 +90,7 @@ extension FeedEngine {
             }
             let complete = live.count < target
             if let shown = filter.collapse(live.map(Self.collapseKey), count: count, complete: complete) {
-                self.counters.repostsCollapsed += (shown.last.map { $0 + 1 } ?? 0) - shown.count
+                notes.counters.repostsCollapsed += (shown.last.map { $0 + 1 } ?? 0) - shown.count
                 return (shown.map { live[$0] }, nil)
             }
             target = target == count ? count + Swift.max(filter.falloff, 1) : target * 2
@@ -70,46 +106,50 @@ extension FeedEngine {
     /// Up to `count` of the reader's candidates below `before`, newest first,
     /// each passing the filter (or unknown to memory); where the store must
     /// go on, if memory runs out first.
-    private mutating func candidates(
-        _ user: UInt32, filter: ReaderFilter, count: Int, before: UInt64?, into live: inout [(id: UInt64, record: PostRecord?)]
+    private func candidates(
+        _ user: UInt32, filter: ReaderFilter, count: Int, before: UInt64?, into live: inout [(id: UInt64, record: PostRecord?)],
+        notes: inout ReadNotes
     ) -> StoreContinuation? {
         var floor = self.timelineFloor(user)
         var sources = [self.timelines[Int(user)]!.newestFirst(before: before)]
         let followed = self.following[Int(user)]
         if self.pulledAuthors.count <= followed.count {
             for author in self.pulledAuthors where followed.contains(author) {
-                sources.append(self.pulledList(author, before: before, floor: &floor))
+                sources.append(self.pulledList(author, before: before, floor: &floor, notes: &notes))
             }
         } else {
             for author in followed.sorted where self.users[Int(author)].unpushedRecent > 0 {
-                sources.append(self.pulledList(author, before: before, floor: &floor))
+                sources.append(self.pulledList(author, before: before, floor: &floor, notes: &notes))
             }
         }
         if sources.count > 1 {
-            self.counters.readsWithCelebrityMerge += 1
-            self.counters.celebrityListsMerged += sources.count - 1
+            notes.counters.readsWithCelebrityMerge += 1
+            notes.counters.celebrityListsMerged += sources.count - 1
         }
         live.reserveCapacity(Swift.min(count, 1024))  // a ranked read asks for 500: no regrowing
-        self.collect(NewestFirstMerge(sources), count: count, floor: floor, filter: filter, into: &live)
+        self.collect(NewestFirstMerge(sources), count: count, floor: floor, filter: filter, into: &live, notes: &notes)
         guard live.count < count else { return nil }
         // Below the timeline: everyone the reader follows (but the hidden), and the reader.
         var authors = followed.sorted.filter { !filter.hides($0) }
         authors.append(user)
-        return self.readBelow(Swift.min(before ?? UInt64.max, floor), authors: authors, count: count, filter: filter, into: &live)
+        return self.readBelow(
+            Swift.min(before ?? UInt64.max, floor), authors: authors, count: count, filter: filter, into: &live, notes: &notes)
     }
 
     /// A pulled author's recent posts for a read, lifting the read's floor to the list's.
-    private mutating func pulledList(_ author: UInt32, before: UInt64?, floor: inout UInt64) -> CappedPostList.NewestFirst {
-        self.users[Int(author)].recentReferenced = true
+    private func pulledList(
+        _ author: UInt32, before: UInt64?, floor: inout UInt64, notes: inout ReadNotes
+    ) -> CappedPostList.NewestFirst {
+        if !self.users[Int(author)].recentReferenced { notes.recentReferenced.append(author) }
         floor = Swift.max(floor, self.recentFloor(author))
         return self.recentPosts[Int(author)].newestFirst(before: before)
     }
 
     /// Goes on below `point` through the authors' recent lists, down to the
     /// highest of their floors; what is left is the store's.
-    private mutating func readBelow(
+    private func readBelow(
         _ point: UInt64, authors: [UInt32], count: Int, filter: ReaderFilter?,
-        into live: inout [(id: UInt64, record: PostRecord?)]
+        into live: inout [(id: UInt64, record: PostRecord?)], notes: inout ReadNotes
     ) -> StoreContinuation? {
         var deepFloor: UInt64 = 0
         for author in authors { deepFloor = Swift.max(deepFloor, self.recentFloor(author)) }
@@ -118,17 +158,17 @@ extension FeedEngine {
                 let list = self.recentPosts[Int(author)]
                 return list.isEmpty ? nil : list.newestFirst(before: point)
             }
-            self.collect(NewestFirstMerge(deep), count: count, floor: deepFloor, filter: filter, into: &live)
+            self.collect(NewestFirstMerge(deep), count: count, floor: deepFloor, filter: filter, into: &live, notes: &notes)
         }
         guard live.count < count, deepFloor > 0 else { return nil }
         let storePoint = Swift.min(point, deepFloor)
-        return self.continuation(below: storePoint, authors: authors, count: count - live.count)
+        return self.continuation(below: storePoint, authors: authors, count: count - live.count, notes: &notes)
     }
 
     /// Where the store takes over below `point`, with the posts memory holds
     /// there (the store may not have them yet).
-    private mutating func continuation(below point: UInt64, authors: [UInt32], count: Int) -> StoreContinuation {
-        self.counters.storeContinuations += 1
+    private func continuation(below point: UInt64, authors: [UInt32], count: Int, notes: inout ReadNotes) -> StoreContinuation {
+        notes.counters.storeContinuations += 1
         let lists = authors.compactMap { author -> CappedPostList.NewestFirst? in
             let list = self.recentPosts[Int(author)]
             return list.isEmpty ? nil : list.newestFirst(before: point)
@@ -158,8 +198,9 @@ extension FeedEngine {
 
     /// Appends posts of `ids` at or above `floor` until `live` holds
     /// `count`, leaving out those the filter does not pass.
-    private mutating func collect<S: Sequence<UInt64>>(
-        _ ids: S, count: Int, floor: UInt64, filter: ReaderFilter?, into live: inout [(id: UInt64, record: PostRecord?)]
+    private func collect<S: Sequence<UInt64>>(
+        _ ids: S, count: Int, floor: UInt64, filter: ReaderFilter?, into live: inout [(id: UInt64, record: PostRecord?)],
+        notes: inout ReadNotes
     ) {
         // In batches: every record of a batch is asked for before the
         // first is read, so their cache misses overlap (a ranked read looks
@@ -185,7 +226,7 @@ extension FeedEngine {
                 for id in batch {
                     let record = self.posts[id]
                     if let filter, let record, !filter.passes(author: record.author, kind: record.kind, linkAuthor: record.linkAuthor) {
-                        self.counters.entriesFiltered += 1
+                        notes.counters.entriesFiltered += 1
                         continue
                     }
                     live.append((id, record))
@@ -281,16 +322,20 @@ extension FeedEngine {
             return nil
         }
         self.users[Int(author)].recentReferenced = true
-        var live: [(id: UInt64, record: PostRecord?)] = []
-        let floor = self.recentFloor(author)
-        self.collect(self.recentPosts[Int(author)].newestFirst(before: before), count: count, floor: floor, filter: nil, into: &live)
-        var continuation: StoreContinuation? = nil
-        if live.count < count && floor > 0 {
-            continuation = self.continuation(
-                below: Swift.min(before ?? UInt64.max, floor), authors: [author], count: count - live.count)
+        return self.withReadNotes { engine, notes in
+            var live: [(id: UInt64, record: PostRecord?)] = []
+            let floor = engine.recentFloor(author)
+            engine.collect(
+                engine.recentPosts[Int(author)].newestFirst(before: before), count: count, floor: floor, filter: nil, into: &live,
+                notes: &notes)
+            var continuation: StoreContinuation? = nil
+            if live.count < count && floor > 0 {
+                continuation = engine.continuation(
+                    below: Swift.min(before ?? UInt64.max, floor), authors: [author], count: count - live.count, notes: &notes)
+            }
+            engine.write(live, into: &writer, notes: &notes)
+            return continuation
         }
-        self.write(live, into: &writer)
-        return continuation
     }
 
     /// FEED.POSTS as values.
@@ -304,13 +349,15 @@ extension FeedEngine {
     /// deleted); an unresolved one when only the store can say.
     public mutating func get<Writer: FeedEntryWriter>(_ ids: [UInt64], into writer: inout Writer) {
         writer.beginEntries(count: ids.count)
-        for id in ids {
-            if let record = self.posts[id] {
-                self.write(id, record, into: &writer)
-            } else if self.hasStore && !self.deleted.contains(id) {
-                writer.unresolvedEntry(id: id)
-            } else {
-                writer.missingEntry()
+        self.withReadNotes { engine, notes in
+            for id in ids {
+                if let record = engine.posts[id] {
+                    engine.write(id, record, into: &writer, notes: &notes)
+                } else if engine.hasStore && !engine.deleted.contains(id) {
+                    writer.unresolvedEntry(id: id)
+                } else {
+                    writer.missingEntry()
+                }
             }
         }
     }
@@ -324,14 +371,14 @@ extension FeedEngine {
 
     /// Writes the given posts. They were found first, so the writer knows
     /// the count before the entries.
-    mutating func write<Writer: FeedEntryWriter>(
-        _ live: [(id: UInt64, record: PostRecord?)], into writer: inout Writer
+    func write<Writer: FeedEntryWriter>(
+        _ live: [(id: UInt64, record: PostRecord?)], into writer: inout Writer, notes: inout ReadNotes
     ) {
         writer.beginEntries(count: live.count)
         self.prefetchBytes(of: live.lazy.map(\.record))
         for (id, record) in live {
             if let record {
-                self.write(id, record, into: &writer)
+                self.write(id, record, into: &writer, notes: &notes)
             } else {
                 writer.unresolvedEntry(id: id)
             }
@@ -342,30 +389,30 @@ extension FeedEngine {
     /// before the first is copied, so that their cache misses overlap
     /// rather than come one by one inside `memmove` (a repost's original is
     /// left to `write`). bench/results/hot-paths.md has the before/after.
-    mutating func prefetchBytes(of records: some Collection<PostRecord?>) {
+    func prefetchBytes(of records: some Collection<PostRecord?>) {
         // First where each name and body lives (the names array's and the
         // body cache's slots), so that the pass after finds the addresses
         // loaded instead of waiting for them one record at a time.
-        self.names.withUnsafeMutableBufferPointer { names in
+        self.names.withUnsafeBufferPointer { names in
             for record in records {
                 guard let record else { continue }
                 feed_prefetch(names.baseAddress! + Int(record.author))
                 if record.kind != .repost && record.bodySlot >= 0 { self.bodies.prefetchSlot(record.bodySlot) }
             }
-        }
-        for record in records {
-            guard let record else { continue }
-            self.names[Int(record.author)].withUTF8 { feed_prefetch($0.baseAddress) }
-            if record.kind != .repost && record.bodySlot >= 0 { self.bodies.prefetch(record.bodySlot) }
+            for record in records {
+                guard let record else { continue }
+                _ = names[Int(record.author)].utf8.withContiguousStorageIfAvailable { feed_prefetch($0.baseAddress) }
+                if record.kind != .repost && record.bodySlot >= 0 { self.bodies.prefetch(record.bodySlot) }
+            }
         }
     }
 
     /// One entry, its author and body passed as bytes in place: both are
-    /// borrowed where the engine keeps them (`withUTF8` through the arrays'
-    /// in-place access), so writing an entry copies no string and touches no
+    /// borrowed where the engine keeps them (through the arrays' storage,
+    /// in place), so writing an entry copies no string and touches no
     /// reference count. A repost shows its original's body and counts.
-    mutating func write<Writer: FeedEntryWriter>(
-        _ id: UInt64, _ record: PostRecord, rank: RankFactors? = nil, into writer: inout Writer
+    func write<Writer: FeedEntryWriter>(
+        _ id: UInt64, _ record: PostRecord, rank: RankFactors? = nil, into writer: inout Writer, notes: inout ReadNotes
     ) {
         let created = PostID.createdMilliseconds(id)
         var meta = EntryMeta()
@@ -375,15 +422,16 @@ extension FeedEngine {
             (meta, shown) = self.shown(record)
             meta.rank = rank
         }
-        self.names[Int(record.author)].withUTF8 { author in
-            let authorBytes = UnsafeRawBufferPointer(author)
-            if shown.bodySlot >= 0 {
-                self.bodies.withBodyBytes(at: shown.bodySlot) { bodyBytes in
-                    writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: bodyBytes, meta: meta)
+        self.names.withUnsafeBufferPointer { names in
+            names[Int(record.author)].withUTF8Bytes { authorBytes in
+                if shown.bodySlot >= 0 {
+                    self.bodies.withBodyBytes(at: shown.bodySlot, notes: &notes) { bodyBytes in
+                        writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: bodyBytes, meta: meta)
+                    }
+                } else {
+                    notes.counters.bodyMisses += 1
+                    writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: nil, meta: meta)
                 }
-            } else {
-                self.bodies.recordMiss()
-                writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: nil, meta: meta)
             }
         }
     }

@@ -115,26 +115,43 @@ public struct PostBodyCache: Sendable {
         return evicted
     }
 
-    /// The body in `slot` as UTF-8 bytes in place, marked recently used (a
-    /// hit). The bytes are borrowed from the node, so a read neither copies
-    /// the string nor touches its reference count (an atomic per entry).
-    public mutating func withBodyBytes<Result>(at slot: Slot, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        self.markRead(slot)
-        return self.nodes[Int(slot)].body.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    /// The body in `slot` as UTF-8 bytes in place, for a read on a borrowed
+    /// cache: the hit and the slot's bit go to `notes` (`markReferenced`).
+    /// The bytes are borrowed from the node, so a read neither copies the
+    /// string nor touches its reference count (an atomic per entry).
+    func withBodyBytes<Result>(
+        at slot: Slot, notes: inout ReadNotes, _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        notes.counters.bodyHits += 1
+        return self.nodes.withElement(Int(slot)) { node in
+            if !node.pointee.referenced { notes.bodiesReferenced.append(slot) }
+            return node.pointee.body.withUTF8Bytes(body)
+        }
+    }
+
+    /// What reads on a borrowed cache noted: their hits and misses, and the
+    /// slots to mark recently used (each still holds the body it showed:
+    /// notes are applied before anything frees a slot).
+    mutating func markReferenced(_ slots: [Slot], hits: Int, misses: Int) {
+        for slot in slots { self.nodes[Int(slot)].referenced = true }
+        self.hits += hits
+        self.misses += misses
     }
 
     /// Starts loading the slot itself, where the body's address is (a hint).
-    mutating func prefetchSlot(_ slot: Slot) {
+    func prefetchSlot(_ slot: Slot) {
         self.nodes.prefetch(Int(slot))
     }
 
     /// Starts loading the bytes of the body in `slot` (a hint: no recency,
     /// no counters).
-    mutating func prefetch(_ slot: Slot) {
-        self.nodes[Int(slot)].body.withUTF8 { bytes in
-            guard let start = bytes.baseAddress else { return }
-            feed_prefetch(start)
-            if bytes.count > 32 { feed_prefetch(start + bytes.count - 1) }
+    func prefetch(_ slot: Slot) {
+        self.nodes.withElement(Int(slot)) { node in
+            _ = node.pointee.body.utf8.withContiguousStorageIfAvailable { bytes in
+                guard let start = bytes.baseAddress else { return }
+                feed_prefetch(start)
+                if bytes.count > 32 { feed_prefetch(start + bytes.count - 1) }
+            }
         }
     }
 

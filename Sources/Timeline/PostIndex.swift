@@ -37,12 +37,12 @@ struct PostIndex<Value: Sendable>: Sendable {
     /// Starts loading the buckets where lookups of `ids` begin, so that
     /// they wait on memory together rather than one by one.
     ///
-    /// Mutating, though it changes nothing: through an inout borrow the
-    /// shards' storage is reached without a retain and release per id
-    /// (atomic writes to a shard's header, whose cache line then moved
-    /// between the event loops' cores; bench/results/hot-paths.md).
-    mutating func prefetch(_ ids: some Sequence<UInt64>) {
-        self.shards.withUnsafeMutableBufferPointer { shards in
+    /// The shards are reached through one borrow of their storage, without
+    /// a retain and release per id (atomic writes to a shard's header,
+    /// whose cache line then moved between the event loops' cores;
+    /// bench/results/hot-paths.md).
+    func prefetch(_ ids: some Sequence<UInt64>) {
+        self.shards.withUnsafeBufferPointer { shards in
             for id in ids { shards[Self.shard(id)].prefetch(id) }
         }
     }
@@ -110,11 +110,11 @@ struct IDTable<Value: Sendable>: Sendable {
     /// The home bucket and the next (a run often goes on; a bucket may
     /// straddle two cache lines).
     @inline(__always)
-    mutating func prefetch(_ id: UInt64) {
+    func prefetch(_ id: UInt64) {
         guard self.count > 0 else { return }
         let index = self.home(id)
         let next = (index + 1) & (self.buckets.count - 1)
-        self.buckets.withUnsafeMutableBufferPointer { buckets in
+        self.buckets.withUnsafeBufferPointer { buckets in
             feed_prefetch(buckets.baseAddress! + index)
             feed_prefetch(buckets.baseAddress! + next)
         }

@@ -19,4 +19,20 @@ size_t feed_resident_file_bytes(void);
 /// Resident anonymous pages (the heap, stacks), in bytes, or 0.
 size_t feed_resident_anonymous_bytes(void);
 
+/// A small number for the calling thread, the same on every call: 0 for
+/// the first thread that asks, 1 for the next, and so on. For spreading
+/// per-thread state over a few stripes (the engine lock's read notes).
+unsigned feed_thread_slot(void);
+
+/// Tells the CPU this thread is spinning on a value another core will
+/// change (x86 PAUSE, Arm YIELD): it waits a little, and leaves the core's
+/// resources to its sibling.
+static inline __attribute__((always_inline)) void feed_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #endif

@@ -18,10 +18,17 @@ extension CommandCall {
         // ordering 500 candidates need only what the first turn copied out.
         var ranked: (input: RankInput, ranking: Ranking)?
         if page == nil {
-            let input = server.feed.withEngine { engine in
-                server.relieveMemory(&engine)
-                return engine.rankInput(user: user, now: now)
+            // Alongside other reads when the engine can serve it borrowed.
+            let shared = server.feed.withEngineShared { engine, notes -> RankInput?? in
+                guard engine.readsBorrowed(user: user), !server.needsRelief(engine) else { return .none }
+                return .some(engine.rankInput(user: user, now: now, notes: &notes))
             }
+            let input =
+                shared
+                ?? server.feed.withEngine { engine in
+                    server.relieveMemory(&engine)
+                    return engine.rankInput(user: user, now: now)
+                }
             ranked = input.map { ($0, $0.rank(count: count)) }
         }
         state.reply.writeEntries { writer in

@@ -1,25 +1,78 @@
+import CFeedSystem
 import NIOCore
 import Synchronization
 import Timeline
 
 /// The one feed engine of the process and the lock that owns it. Every
 /// FEED command takes the lock for the engine call only, then writes its
-/// reply after releasing it. docs/adr/0003-engine-ownership.md has the
-/// measurements behind choosing one mutex over an owner thread or shards.
-final class SharedFeedEngine: Sendable {
-    private let engine: Mutex<FeedEngine>
+/// reply after releasing it: exclusively to change the engine, shared for
+/// the common reads (FEED.READ from memory, a ranked page's candidates),
+/// which then run side by side on both event loops.
+///
+/// A shared read borrows the engine and leaves what it would have changed
+/// (the reader's last-active time, eviction clock bits, counters) in
+/// `ReadNotes`, one set per thread stripe; the next exclusive turn applies
+/// them before anything else, so the engine sees each read as if it had
+/// run alone, before that turn. docs/adr/0003-engine-ownership.md has the
+/// measurements behind the lock.
+final class SharedFeedEngine: @unchecked Sendable {
+    // @unchecked: `engine` is reached only under `lock`, changed only
+    // while it is held exclusively, and borrowed, never changed, while it
+    // is shared. Each stripe's notes are behind their own mutex.
+    private let engine: UnsafeMutablePointer<FeedEngine>
+    private let lock = ReadWriteLock()
+    private let stripes: [NoteStripe]
+    /// Reads one stripe notes before a shared read applies them itself
+    /// (a read-only load has no exclusive turns to do it).
+    static let notesBound = 1024
+
+    private final class NoteStripe: Sendable {
+        let notes = Mutex(ReadNotes())
+    }
 
     init(configuration: FeedConfiguration) {
         var engine = FeedEngine(configuration: configuration)
         engine.logsNotificationChanges = true  // journaledWrite hands them to FeedEvents
-        self.engine = Mutex(engine)
+        self.engine = .allocate(capacity: 1)
+        self.engine.initialize(to: engine)
+        self.stripes = (0..<4).map { _ in NoteStripe() }
     }
 
-    /// Runs `body` with the engine, exclusively.
+    deinit {
+        self.engine.deinitialize(count: 1)
+        self.engine.deallocate()
+    }
+
+    /// Runs `body` with the engine, exclusively (what shared reads noted
+    /// applied first).
     func withEngine<Result: Sendable, Failure: Error>(
         _ body: (inout FeedEngine) throws(Failure) -> Result
     ) throws(Failure) -> Result {
-        try self.engine.withLock { (engine: inout FeedEngine) throws(Failure) -> Result in try body(&engine) }
+        try self.lock.withExclusive { () throws(Failure) -> Result in
+            for stripe in self.stripes {
+                stripe.notes.withLock { notes in
+                    if !notes.isEmpty { self.engine.pointee.apply(&notes) }
+                }
+            }
+            return try body(&self.engine.pointee)
+        }
+    }
+
+    /// Runs `body` with the engine borrowed, alongside other shared reads:
+    /// it must not change the engine, and leaves in the notes it is given
+    /// what it would have.
+    func withEngineShared<Result: Sendable>(_ body: (borrowing FeedEngine, inout ReadNotes) -> Result) -> Result {
+        let stripe = self.stripes[Int(feed_thread_slot()) % self.stripes.count]
+        var full = false
+        let result = self.lock.withShared {
+            stripe.notes.withLock { notes in
+                let result = body(self.engine.pointee, &notes)
+                full = notes.count >= Self.notesBound
+                return result
+            }
+        }
+        if full { self.withEngine { _ in } }  // applies them
+        return result
     }
 }
 

@@ -3,6 +3,13 @@ import RESP
 import Synchronization
 import Timeline
 
+/// A read that can run on the engine borrowed (`SharedFeedEngine.withEngineShared`),
+/// when `allowed` says so for the engine as it is.
+struct SharedRead {
+    let allowed: (borrowing FeedEngine) -> Bool
+    let read: (borrowing FeedEngine, inout RESPEntryWriter, inout ReadNotes) -> StoreContinuation?
+}
+
 extension CommandCall {
     /// Writes the entries of a read from memory. When memory lacks a post it
     /// listed (its record or body was evicted) or the read goes on below
@@ -32,9 +39,12 @@ extension CommandCall {
 
     /// Runs a read against memory into the reply. Nil when that answer
     /// stands; else the answer is taken back and the store that must
-    /// complete it returned.
+    /// complete it returned. `shared`, when given and `allowed` says the
+    /// engine can serve it borrowed, runs instead of `read` under the lock
+    /// shared with other reads.
     private func fromMemory(
         state: inout ConnectionState, withMeta: Bool,
+        shared: SharedRead? = nil,
         _ read: (inout FeedEngine, inout RESPEntryWriter) -> StoreContinuation?
     ) -> PostgresStore? {
         let start = state.reply.buffer.writerIndex
@@ -43,9 +53,18 @@ extension CommandCall {
         let server = self.server
         state.reply.writeEntries { writer in
             writer.withMeta = withMeta
-            continuation = server.feed.withEngine { engine in
-                server.relieveMemory(&engine)
-                return read(&engine, &writer)
+            var done = false
+            if let shared {
+                (done, continuation) = server.feed.withEngineShared { engine, notes in
+                    guard shared.allowed(engine), !server.needsRelief(engine) else { return (false, nil) }
+                    return (true, shared.read(engine, &writer, &notes))
+                }
+            }
+            if !done {
+                continuation = server.feed.withEngine { engine in
+                    server.relieveMemory(&engine)
+                    return read(&engine, &writer)
+                }
             }
             needsStore = writer.missingBodies + writer.unresolved
         }
@@ -62,8 +81,13 @@ extension CommandCall {
     /// commands waiting for it.
     func readFeed(state: inout ConnectionState, user: String, count: Int, before: UInt64?, withMeta: Bool) {
         let now = WallClock.milliseconds()
+        let shared = SharedRead(
+            allowed: { engine in engine.readsBorrowed(user: user) },
+            read: { engine, writer, notes in
+                engine.read(user: user, count: count, before: before, now: now, into: &writer, notes: &notes)
+            })
         guard
-            self.fromMemory(state: &state, withMeta: withMeta, { engine, writer in
+            self.fromMemory(state: &state, withMeta: withMeta, shared: shared, { engine, writer in
                 let timer = CelebrityCostTimer(engine, counting: \.celebrityListsMerged)
                 let continuation = engine.read(user: user, count: count, before: before, now: now, into: &writer)
                 if let timer {

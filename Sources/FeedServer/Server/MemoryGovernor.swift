@@ -90,11 +90,18 @@ extension ServerContext {
     /// evict until under it. Called under the engine lock by reads (writes
     /// do it in `admit`); one comparison when under the bound.
     func relieveMemory(_ engine: inout FeedEngine) {
+        guard self.needsRelief(engine) else { return }
         let limit = self.memory.limit.load(ordering: .relaxed)
-        guard limit > 0, let persistence = self.persistence else { return }
-        let journalBytes = persistence.journal.backlog.bytes
-        guard self.memory.used(engineBytes: engine.estimatedBytes, journalBytes: journalBytes) > limit else { return }
+        let journalBytes = self.persistence?.journal.backlog.bytes ?? 0
         self.memory.evict(&engine, journalBytes: journalBytes, limit: limit, now: WallClock.milliseconds())
+    }
+
+    /// Whether `relieveMemory` would evict: a shared read, which cannot,
+    /// then runs exclusively instead.
+    func needsRelief(_ engine: borrowing FeedEngine) -> Bool {
+        let limit = self.memory.limit.load(ordering: .relaxed)
+        guard limit > 0, let persistence = self.persistence else { return false }
+        return self.memory.used(engineBytes: engine.estimatedBytes, journalBytes: persistence.journal.backlog.bytes) > limit
     }
 
     /// Evicts when over the bound, whatever made memory grow, ten times a
