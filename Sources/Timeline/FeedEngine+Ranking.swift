@@ -229,6 +229,14 @@ extension FeedEngine {
         return self.takeSnapshot(user, ranking, count: count, now: input.now)
     }
 
+    /// `keepRanking` on a borrowed engine: the snapshot waits in `notes`
+    /// until `apply(_:)` keeps it (before any page after this one can be
+    /// asked for: pages are read exclusively).
+    public func keepRanking(_ input: RankInput, _ ranking: consuming Ranking, count: Int, notes: inout ReadNotes) -> RankedSlice {
+        guard let user = input.user else { return RankedSlice(next: "0", entries: []) }
+        return self.snapshot(user, ranking, count: count, now: input.now, notes: &notes)
+    }
+
     /// What a first ranked page ranks: the candidates, each with the
     /// counts of the post it shows (a repost's original); nil when memory
     /// cannot tell them (see `rankedSlice`).
@@ -289,6 +297,11 @@ extension FeedEngine {
     /// deleted since the ranking is left out; one memory no longer
     /// describes is unresolved (the store fills it in, or leaves it out).
     public mutating func writeRanked<Writer: FeedEntryWriter>(_ slice: RankedSlice, into writer: inout Writer) {
+        self.withReadNotes { engine, notes in engine.writeRanked(slice, into: &writer, notes: &notes) }
+    }
+
+    /// `writeRanked` on a borrowed engine, what it changes left in `notes`.
+    public func writeRanked<Writer: FeedEntryWriter>(_ slice: RankedSlice, into writer: inout Writer, notes: inout ReadNotes) {
         let shown = slice.entries.compactMap { entry -> (id: UInt64, factors: RankFactors, record: PostRecord?)? in
             let record = self.posts[entry.id]
             guard record != nil || (self.hasStore && !self.deleted.contains(entry.id)) else { return nil }
@@ -296,13 +309,11 @@ extension FeedEngine {
         }
         writer.beginEntries(count: shown.count)
         self.prefetchBytes(of: shown.lazy.map(\.record))
-        self.withReadNotes { engine, notes in
-            for (id, factors, record) in shown {
-                if let record {
-                    engine.write(id, record, rank: factors, into: &writer, notes: &notes)
-                } else {
-                    writer.unresolvedEntry(id: id)
-                }
+        for (id, factors, record) in shown {
+            if let record {
+                self.write(id, record, rank: factors, into: &writer, notes: &notes)
+            } else {
+                writer.unresolvedEntry(id: id)
             }
         }
     }
@@ -310,23 +321,51 @@ extension FeedEngine {
     /// Keeps `ranking` as the reader's snapshot (consumed: the snapshot
     /// orders it further in place, with no copy) and gives its first page.
     private mutating func takeSnapshot(_ user: UInt32, _ ranking: consuming Ranking, count: Int, now: Int64) -> RankedSlice {
-        // Unique in this process, and past any earlier process's (the clock moves on).
-        self.rankGeneration = Swift.max(self.rankGeneration + 1, UInt64(Swift.max(now, 0)) &* 1000)
-        let entries = ranking.count
-        let snapshot = RankedSnapshot(generation: self.rankGeneration, takenAt: now, ranking: ranking)
-        if let old = self.rankedSnapshots[user] { self.usage.rankedEntries -= old.ranking.count }
-        self.rankedSnapshots[user] = snapshot
-        self.usage.rankedEntries += entries
-        self.rankedSnapshotOrder.append((user, snapshot.generation))
+        var notes = ReadNotes()
+        swap(&notes, &self.readNotes)
+        let slice = self.snapshot(user, ranking, count: count, now: now, notes: &notes)
+        self.apply(&notes)
+        swap(&notes, &self.readNotes)
+        return slice
+    }
+
+    /// The reader's new snapshot, its first page ordered, left in `notes`
+    /// for `keep(_:for:)`.
+    private func snapshot(
+        _ user: UInt32, _ ranking: consuming Ranking, count: Int, now: Int64, notes: inout ReadNotes
+    ) -> RankedSlice {
+        // Unique in this process (each notes' lane its own), and past any
+        // earlier process's (the clock moves on).
+        let generation = notes.nextGeneration(after: Swift.max(self.rankGeneration, UInt64(Swift.max(now, 0)) &* 1000))
+        var snapshot = RankedSnapshot(generation: generation, takenAt: now, ranking: ranking)
+        let slice = Self.slice(of: &snapshot, from: 0, count: count)
+        notes.snapshots.append((user, snapshot))
+        return slice
+    }
+
+    /// Keeps a snapshot a read took (`apply(_:)`), unless the reader has a
+    /// newer one (two first pages at once: the later ranking wins).
+    mutating func keep(_ snapshot: RankedSnapshot, for user: UInt32) {
+        self.rankGeneration = Swift.max(self.rankGeneration, snapshot.generation)
         self.counters.rankedReads += 1
-        self.expireRankedSnapshots(now: now)
-        return self.slice(user, from: 0, count: count)
+        if let old = self.rankedSnapshots[user] {
+            guard old.generation < snapshot.generation else { return }
+            self.usage.rankedEntries -= old.ranking.count
+        }
+        self.rankedSnapshots[user] = snapshot
+        self.usage.rankedEntries += snapshot.ranking.count
+        self.rankedSnapshotOrder.append((user, snapshot.generation))
+        self.expireRankedSnapshots(now: snapshot.takenAt)
     }
 
     /// A page of the reader's snapshot (which exists), ordering it that far first.
     private mutating func slice(_ user: UInt32, from offset: Int, count: Int) -> RankedSlice {
-        self.rankedSnapshots[user]!.ranking.order(through: offset + count)
-        let snapshot = self.rankedSnapshots[user]!
+        Self.slice(of: &self.rankedSnapshots[user]!, from: offset, count: count)
+    }
+
+    /// A page of `snapshot`, ordering it that far first.
+    private static func slice(of snapshot: inout RankedSnapshot, from offset: Int, count: Int) -> RankedSlice {
+        snapshot.ranking.order(through: offset + count)
         let end = Swift.min(offset + count, snapshot.ranking.count)
         let entries = (offset..<end).map { position in
             let entry = snapshot.ranking.entry(at: position)

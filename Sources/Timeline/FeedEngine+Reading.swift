@@ -391,19 +391,21 @@ extension FeedEngine {
     /// left to `write`). bench/results/hot-paths.md has the before/after.
     func prefetchBytes(of records: some Collection<PostRecord?>) {
         // First where each name and body lives (the names array's and the
-        // body cache's slots), so that the pass after finds the addresses
-        // loaded instead of waiting for them one record at a time.
+        // body cache's slots), so that the pass after finds the bodies'
+        // addresses loaded instead of waiting for them one record at a time.
+        // A name of up to 15 bytes (user:123456) is in its slot; a longer
+        // one's bytes are not prefetched (reaching them would retain the
+        // string: `AddressHint`).
         self.names.withUnsafeBufferPointer { names in
             for record in records {
                 guard let record else { continue }
                 feed_prefetch(names.baseAddress! + Int(record.author))
                 if record.kind != .repost && record.bodySlot >= 0 { self.bodies.prefetchSlot(record.bodySlot) }
             }
-            for record in records {
-                guard let record else { continue }
-                _ = names[Int(record.author)].utf8.withContiguousStorageIfAvailable { feed_prefetch($0.baseAddress) }
-                if record.kind != .repost && record.bodySlot >= 0 { self.bodies.prefetch(record.bodySlot) }
-            }
+        }
+        for record in records {
+            guard let record, record.kind != .repost && record.bodySlot >= 0 else { continue }
+            self.bodies.prefetch(record.bodySlot)
         }
     }
 

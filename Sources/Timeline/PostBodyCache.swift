@@ -21,6 +21,21 @@ public struct PostBodyCache: Sendable {
         var body: String
         var live: Bool
         var referenced: Bool
+        /// Where the body's bytes are (none for a body of up to 15 bytes,
+        /// kept in the string itself), to reach them on a borrowed cache
+        /// without retaining the string (`AddressHint`). Exact: a node's
+        /// body never changes (a slot reused gets a new node).
+        var bytes = AddressHint()
+        var byteCount: UInt32 = 0
+
+        init(id: UInt64, body: String, live: Bool, referenced: Bool) {
+            self.id = id
+            self.body = body
+            self.live = live
+            self.referenced = referenced
+            self.bytes = AddressHint(ofBytesOf: body)
+            self.byteCount = UInt32(truncatingIfNeeded: body.utf8.count)
+        }
     }
 
     /// A body's place in the cache, kept by its owner until evicted or removed.
@@ -125,6 +140,9 @@ public struct PostBodyCache: Sendable {
         notes.counters.bodyHits += 1
         return self.nodes.withElement(Int(slot)) { node in
             if !node.pointee.referenced { notes.bodiesReferenced.append(slot) }
+            if let start = node.pointee.bytes.address {
+                return body(UnsafeRawBufferPointer(start: start, count: Int(node.pointee.byteCount)))
+            }
             return node.pointee.body.withUTF8Bytes(body)
         }
     }
@@ -144,14 +162,12 @@ public struct PostBodyCache: Sendable {
     }
 
     /// Starts loading the bytes of the body in `slot` (a hint: no recency,
-    /// no counters).
+    /// no counters). From the node's hint: reaching the bytes through the
+    /// string would retain it first, a write that waits for the very cache
+    /// miss this is to hide.
     func prefetch(_ slot: Slot) {
         self.nodes.withElement(Int(slot)) { node in
-            _ = node.pointee.body.utf8.withContiguousStorageIfAvailable { bytes in
-                guard let start = bytes.baseAddress else { return }
-                feed_prefetch(start)
-                if bytes.count > 32 { feed_prefetch(start + bytes.count - 1) }
-            }
+            node.pointee.bytes.prefetch(count: Int(node.pointee.byteCount))
         }
     }
 

@@ -43,7 +43,7 @@ struct PostIndex<Value: Sendable>: Sendable {
     /// bench/results/hot-paths.md).
     func prefetch(_ ids: some Sequence<UInt64>) {
         self.shards.withUnsafeBufferPointer { shards in
-            for id in ids { shards[Self.shard(id)].prefetch(id) }
+            for id in ids { IDTable.prefetch(id, in: shards.baseAddress! + Self.shard(id)) }
         }
     }
 
@@ -77,6 +77,10 @@ struct PostIndex<Value: Sendable>: Sendable {
 struct IDTable<Value: Sendable>: Sendable {
     private typealias Bucket = (id: UInt64, value: Value?)
     private var buckets: ContiguousArray<Bucket> = []
+    /// Where `buckets`' elements were when last allocated, to prefetch
+    /// without retaining them (stale only in a copy that has since copied
+    /// its buckets on write: a useless prefetch then, never a wrong lookup).
+    private var bucketsAt = AddressHint()
     private(set) var count = 0
     /// log2 of the bucket count (0 while empty).
     private var bits = 0
@@ -90,8 +94,11 @@ struct IDTable<Value: Sendable>: Sendable {
     static func mix(_ id: UInt64) -> UInt64 { id &* 0x9E37_79B9_7F4A_7C15 }
 
     @inline(__always)
-    private func home(_ id: UInt64) -> Int {
-        Int(truncatingIfNeeded: (Self.mix(id) << UInt64(Self.callerBits)) >> UInt64(64 - self.bits))
+    private func home(_ id: UInt64) -> Int { Self.home(id, bits: self.bits) }
+
+    @inline(__always)
+    private static func home(_ id: UInt64, bits: Int) -> Int {
+        Int(truncatingIfNeeded: (Self.mix(id) << UInt64(Self.callerBits)) >> UInt64(64 - bits))
     }
 
     /// Where `id` is, or the empty bucket that ends its run.
@@ -108,16 +115,17 @@ struct IDTable<Value: Sendable>: Sendable {
     }
 
     /// The home bucket and the next (a run often goes on; a bucket may
-    /// straddle two cache lines).
+    /// straddle two cache lines). Through a pointer, reading only the
+    /// table's plain fields: a method call on the table itself copies it,
+    /// retaining its buckets.
     @inline(__always)
-    func prefetch(_ id: UInt64) {
-        guard self.count > 0 else { return }
-        let index = self.home(id)
-        let next = (index + 1) & (self.buckets.count - 1)
-        self.buckets.withUnsafeBufferPointer { buckets in
-            feed_prefetch(buckets.baseAddress! + index)
-            feed_prefetch(buckets.baseAddress! + next)
-        }
+    static func prefetch(_ id: UInt64, in table: UnsafePointer<Self>) {
+        guard table.pointee.count > 0 else { return }
+        let bits = table.pointee.bits
+        let index = Self.home(id, bits: bits)
+        let next = (index + 1) & ((1 << bits) - 1)
+        table.pointee.bucketsAt.prefetch(element: index, of: Bucket.self)
+        table.pointee.bucketsAt.prefetch(element: next, of: Bucket.self)
     }
 
     @inline(__always)
@@ -171,6 +179,7 @@ struct IDTable<Value: Sendable>: Sendable {
         let old = self.buckets
         self.bits = Swift.max(self.bits + 1, 4)
         self.buckets = ContiguousArray(repeating: (0, nil), count: 1 << self.bits)
+        self.bucketsAt = self.buckets.withUnsafeMutableBufferPointer { AddressHint(UnsafeRawPointer($0.baseAddress)) }
         let mask = self.buckets.count - 1
         for bucket in old where bucket.value != nil {
             var index = self.home(bucket.id)

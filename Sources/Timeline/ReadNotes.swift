@@ -15,7 +15,14 @@ public struct ReadNotes: Sendable {
     var recentReferenced: [UInt32] = []
     /// Body slots reads showed, when their bit was clear.
     var bodiesReferenced: [PostBodyCache.Slot] = []
+    /// First ranked pages' rankings, to keep as their readers' snapshots.
+    var snapshots: [(user: UInt32, snapshot: RankedSnapshot)] = []
     var counters = Counters()
+    /// Snapshot generations these notes hand out are `lane` modulo `lanes`
+    /// (notes used side by side get different lanes), and increase.
+    let lane: UInt64
+    let lanes: UInt64
+    private var lastGeneration: UInt64 = 0
 
     struct Counters: Sendable {
         var reads = 0
@@ -28,14 +35,29 @@ public struct ReadNotes: Sendable {
         var bodyMisses = 0
     }
 
-    public init() {}
+    /// Notes for one reader at a time (the engine's own), or one of
+    /// `lanes` sets used side by side, each with its own `lane`.
+    public init(lane: Int = 0, lanes: Int = 1) {
+        precondition(lanes > 0 && (0..<lanes).contains(lane))
+        self.lane = UInt64(lane)
+        self.lanes = UInt64(lanes)
+    }
 
-    /// Reads noted and not yet applied (the server bounds this).
-    public var count: Int { self.readers.count }
+    /// What waits to be applied, in reads (a snapshot counts as many: it
+    /// holds a ranking). The server bounds this.
+    public var count: Int { self.readers.count + 16 * self.snapshots.count }
+
+    /// A snapshot generation above `floor` and every one these notes gave.
+    mutating func nextGeneration(after floor: UInt64) -> UInt64 {
+        var generation = Swift.max(floor, self.lastGeneration) + 1
+        generation += (self.lane + self.lanes - generation % self.lanes) % self.lanes
+        self.lastGeneration = generation
+        return generation
+    }
 
     /// Nothing to apply.
     public var isEmpty: Bool {
-        self.readers.isEmpty && self.recentReferenced.isEmpty && self.bodiesReferenced.isEmpty
+        self.readers.isEmpty && self.recentReferenced.isEmpty && self.bodiesReferenced.isEmpty && self.snapshots.isEmpty
             && self.counters.bodyHits == 0 && self.counters.bodyMisses == 0 && self.counters.storeContinuations == 0
     }
 }
@@ -50,6 +72,7 @@ extension FeedEngine {
         }
         for author in notes.recentReferenced { self.users[Int(author)].recentReferenced = true }
         self.bodies.markReferenced(notes.bodiesReferenced, hits: notes.counters.bodyHits, misses: notes.counters.bodyMisses)
+        for (user, snapshot) in notes.snapshots { self.keep(snapshot, for: user) }
         let noted = notes.counters
         self.counters.reads += noted.reads
         self.counters.readsWithCelebrityMerge += noted.readsWithCelebrityMerge
@@ -60,6 +83,7 @@ extension FeedEngine {
         notes.readers.removeAll(keepingCapacity: true)
         notes.recentReferenced.removeAll(keepingCapacity: true)
         notes.bodiesReferenced.removeAll(keepingCapacity: true)
+        notes.snapshots.removeAll(keepingCapacity: true)
         notes.counters = ReadNotes.Counters()
     }
 

@@ -33,10 +33,21 @@ extension CommandCall {
         }
         state.reply.writeEntries { writer in
             writer.withMeta = withMeta
+            if let first = ranked.take() {
+                // Kept and written alongside other reads: the snapshot is
+                // kept at the next exclusive turn, before any page after it.
+                server.feed.withEngineShared { engine, notes in
+                    let found = engine.keepRanking(first.input, first.ranking, count: count, notes: &notes)
+                    writer.reply.arrayHeader(2)
+                    writer.reply.bulk(found.next)
+                    engine.writeRanked(found, into: &writer, notes: &notes)
+                    slice = found
+                }
+                needsStore = writer.missingBodies + writer.unresolved
+                return
+            }
             server.feed.withEngine { engine in
-                if let ranked {
-                    slice = engine.keepRanking(ranked.input, ranked.ranking, count: count)
-                } else if page != nil {
+                if page != nil {
                     server.relieveMemory(&engine)
                     switch Result(catching: { () throws(FeedError) in try engine.rankedSlice(user: user, count: count, page: page, now: now) }) {
                     case .success(let found): slice = found

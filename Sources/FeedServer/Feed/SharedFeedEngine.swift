@@ -27,7 +27,8 @@ final class SharedFeedEngine: @unchecked Sendable {
     static let notesBound = 1024
 
     private final class NoteStripe: Sendable {
-        let notes = Mutex(ReadNotes())
+        let notes: Mutex<ReadNotes>
+        init(_ notes: ReadNotes) { self.notes = Mutex(notes) }
     }
 
     init(configuration: FeedConfiguration) {
@@ -35,7 +36,7 @@ final class SharedFeedEngine: @unchecked Sendable {
         engine.logsNotificationChanges = true  // journaledWrite hands them to FeedEvents
         self.engine = .allocate(capacity: 1)
         self.engine.initialize(to: engine)
-        self.stripes = (0..<4).map { _ in NoteStripe() }
+        self.stripes = (0..<4).map { NoteStripe(ReadNotes(lane: $0, lanes: 4)) }
     }
 
     deinit {

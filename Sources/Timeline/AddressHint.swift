@@ -1,0 +1,51 @@
+import CPrefetch
+
+/// Where some storage was when it was taken, as a number.
+///
+/// A read on a borrowed engine cannot reach a string's or an array's
+/// storage without retaining it (the compiler must keep it alive through
+/// the call), and a retain is an atomic write to the storage's header: a
+/// cache miss of its own, and a line both event loops' cores then take
+/// from each other. So the engine keeps some addresses aside:
+/// - as prefetch hints only, handed to `feed_prefetch`, which does not
+///   fault: a stale one (the storage replaced or freed) costs a useless
+///   prefetch, never a wrong result;
+/// - or exact, where the owner sets it again after every change that can
+///   move the storage, and reads through it only while the owner is
+///   borrowed (`ChunkedArray`'s chunks, `PostBodyCache`'s bodies: a Swift
+///   array's or string's storage stays where it is while nothing changes it).
+struct AddressHint: Sendable, Equatable {
+    private var bits: UInt = 0
+
+    init() {}
+
+    init(_ address: UnsafeRawPointer?) {
+        self.bits = UInt(bitPattern: address)
+    }
+
+    /// The UTF-8 bytes of `string`, when they are on the heap (a string of
+    /// up to 15 bytes is kept inside its own value: no hint).
+    init(ofBytesOf string: String) {
+        guard string.utf8.count > 15 else { return }
+        var string = string  // shares the storage: withUTF8 needs a var
+        self.bits = string.withUTF8 { UInt(bitPattern: $0.baseAddress) }
+    }
+
+    /// The address, to prefetch or compare; nil for none.
+    var address: UnsafeRawPointer? { UnsafeRawPointer(bitPattern: self.bits) }
+
+    /// Starts loading the first and the last of `count` bytes from here.
+    @inline(__always)
+    func prefetch(count: Int = 1) {
+        guard let start = self.address else { return }
+        feed_prefetch(start)
+        if count > 32 { feed_prefetch(start + (count - 1)) }
+    }
+
+    /// Starts loading element `index` of `Element`s from here.
+    @inline(__always)
+    func prefetch<Element>(element index: Int, of _: Element.Type) {
+        guard let start = self.address else { return }
+        feed_prefetch(start + index * MemoryLayout<Element>.stride)
+    }
+}
