@@ -202,7 +202,10 @@ extension FeedEngine {
     /// the snapshot does not see, as it would not after its first page.
     public mutating func rankInput(user name: String, now: Int64) -> RankInput? {
         if let user = self.numbers[name] { self.prepareRead(user, now: now) }
-        return self.withReadNotes { engine, notes in engine.rankInput(name, now: now, notes: &notes) }
+        var notes = self.takeReadNotes()
+        let input = self.rankInput(name, now: now, notes: &notes)
+        self.apply(readNotes: &notes)
+        return input
     }
 
     /// `rankInput(user:now:)` on a borrowed engine, for readers
@@ -297,7 +300,9 @@ extension FeedEngine {
     /// deleted since the ranking is left out; one memory no longer
     /// describes is unresolved (the store fills it in, or leaves it out).
     public mutating func writeRanked<Writer: FeedEntryWriter>(_ slice: RankedSlice, into writer: inout Writer) {
-        self.withReadNotes { engine, notes in engine.writeRanked(slice, into: &writer, notes: &notes) }
+        var notes = self.takeReadNotes()
+        self.writeRanked(slice, into: &writer, notes: &notes)
+        self.apply(readNotes: &notes)
     }
 
     /// `writeRanked` on a borrowed engine, what it changes left in `notes`.
@@ -321,11 +326,9 @@ extension FeedEngine {
     /// Keeps `ranking` as the reader's snapshot (consumed: the snapshot
     /// orders it further in place, with no copy) and gives its first page.
     private mutating func takeSnapshot(_ user: UInt32, _ ranking: consuming Ranking, count: Int, now: Int64) -> RankedSlice {
-        var notes = ReadNotes()
-        swap(&notes, &self.readNotes)
+        var notes = self.takeReadNotes()
         let slice = self.snapshot(user, ranking, count: count, now: now, notes: &notes)
-        self.apply(&notes)
-        swap(&notes, &self.readNotes)
+        self.apply(readNotes: &notes)
         return slice
     }
 

@@ -25,11 +25,11 @@ extension FeedEngine {
             return nil
         }
         self.prepareRead(user, now: now)
-        return self.withReadNotes { engine, notes in
-            let (live, continuation) = engine.shownEntries(user, count: count, before: before, now: now, raw: raw, notes: &notes)
-            engine.write(live, into: &writer, notes: &notes)
-            return continuation
-        }
+        var notes = self.takeReadNotes()
+        let (live, continuation) = self.shownEntries(user, count: count, before: before, now: now, raw: raw, notes: &notes)
+        self.write(live, into: &writer, notes: &notes)
+        self.apply(readNotes: &notes)
+        return continuation
     }
 
     /// FEED.READ on a borrowed engine, for readers `readsBorrowed(user:)`
@@ -56,15 +56,20 @@ extension FeedEngine {
         if self.timelines[Int(user)] == nil { self.rebuildTimeline(user) }
     }
 
-    /// Runs a read on this engine with notes applied when it ends (the
-    /// notes' room kept for the next read).
-    mutating func withReadNotes<Result>(_ body: (borrowing Self, inout ReadNotes) -> Result) -> Result {
+    /// Notes for a read on this engine itself, given back with
+    /// `apply(readNotes:)` when it ends (their room kept for the next read;
+    /// plain calls on `self` between the two, not a closure: one that
+    /// borrows the engine copied it whole).
+    mutating func takeReadNotes() -> ReadNotes {
         var notes = ReadNotes()
         swap(&notes, &self.readNotes)
-        let result = body(self, &notes)
+        return notes
+    }
+
+    /// Applies the notes of `takeReadNotes()` and keeps them for the next read.
+    mutating func apply(readNotes notes: inout ReadNotes) {
         self.apply(&notes)
         swap(&notes, &self.readNotes)
-        return result
     }
 
     /// The entries a read shows (`read(user:count:before:now:into:raw:)`),
@@ -322,20 +327,30 @@ extension FeedEngine {
             return nil
         }
         self.users[Int(author)].recentReferenced = true
-        return self.withReadNotes { engine, notes in
-            var live: [(id: UInt64, record: PostRecord?)] = []
-            let floor = engine.recentFloor(author)
-            engine.collect(
-                engine.recentPosts[Int(author)].newestFirst(before: before), count: count, floor: floor, filter: nil, into: &live,
-                notes: &notes)
-            var continuation: StoreContinuation? = nil
-            if live.count < count && floor > 0 {
-                continuation = engine.continuation(
-                    below: Swift.min(before ?? UInt64.max, floor), authors: [author], count: count - live.count, notes: &notes)
-            }
-            engine.write(live, into: &writer, notes: &notes)
-            return continuation
+        var notes = self.takeReadNotes()
+        let continuation = self.posts(author, count: count, before: before, into: &writer, notes: &notes)
+        self.apply(readNotes: &notes)
+        return continuation
+    }
+
+    // (Each read's work is in a non-mutating function the mutating one
+    // calls once: inlined into a mutating caller, the closures that borrow
+    // names and bodies captured a copy of the whole engine.)
+    private func posts<Writer: FeedEntryWriter>(
+        _ author: UInt32, count: Int, before: UInt64?, into writer: inout Writer, notes: inout ReadNotes
+    ) -> StoreContinuation? {
+        var live: [(id: UInt64, record: PostRecord?)] = []
+        let floor = self.recentFloor(author)
+        self.collect(
+            self.recentPosts[Int(author)].newestFirst(before: before), count: count, floor: floor, filter: nil, into: &live,
+            notes: &notes)
+        var continuation: StoreContinuation? = nil
+        if live.count < count && floor > 0 {
+            continuation = self.continuation(
+                below: Swift.min(before ?? UInt64.max, floor), authors: [author], count: count - live.count, notes: &notes)
         }
+        self.write(live, into: &writer, notes: &notes)
+        return continuation
     }
 
     /// FEED.POSTS as values.
@@ -348,16 +363,20 @@ extension FeedEngine {
     /// FEED.GET: each post, or a missing entry when it does not exist (or was
     /// deleted); an unresolved one when only the store can say.
     public mutating func get<Writer: FeedEntryWriter>(_ ids: [UInt64], into writer: inout Writer) {
+        var notes = self.takeReadNotes()
+        self.get(ids, into: &writer, notes: &notes)
+        self.apply(readNotes: &notes)
+    }
+
+    private func get<Writer: FeedEntryWriter>(_ ids: [UInt64], into writer: inout Writer, notes: inout ReadNotes) {
         writer.beginEntries(count: ids.count)
-        self.withReadNotes { engine, notes in
-            for id in ids {
-                if let record = engine.posts[id] {
-                    engine.write(id, record, into: &writer, notes: &notes)
-                } else if engine.hasStore && !engine.deleted.contains(id) {
-                    writer.unresolvedEntry(id: id)
-                } else {
-                    writer.missingEntry()
-                }
+        for id in ids {
+            if let record = self.posts[id] {
+                self.write(id, record, into: &writer, notes: &notes)
+            } else if self.hasStore && !self.deleted.contains(id) {
+                writer.unresolvedEntry(id: id)
+            } else {
+                writer.missingEntry()
             }
         }
     }
@@ -396,12 +415,17 @@ extension FeedEngine {
         // A name of up to 15 bytes (user:123456) is in its slot; a longer
         // one's bytes are not prefetched (reaching them would retain the
         // string: `AddressHint`).
+        // (No closure here or in `write` refers to `self`: one that did
+        // captured a copy of the whole engine, a retain of each of its arrays.)
         self.names.withUnsafeBufferPointer { names in
             for record in records {
                 guard let record else { continue }
                 feed_prefetch(names.baseAddress! + Int(record.author))
-                if record.kind != .repost && record.bodySlot >= 0 { self.bodies.prefetchSlot(record.bodySlot) }
             }
+        }
+        for record in records {
+            guard let record, record.kind != .repost && record.bodySlot >= 0 else { continue }
+            self.bodies.prefetchSlot(record.bodySlot)
         }
         for record in records {
             guard let record, record.kind != .repost && record.bodySlot >= 0 else { continue }
@@ -409,10 +433,11 @@ extension FeedEngine {
         }
     }
 
-    /// One entry, its author and body passed as bytes in place: both are
-    /// borrowed where the engine keeps them (through the arrays' storage,
-    /// in place), so writing an entry copies no string and touches no
-    /// reference count. A repost shows its original's body and counts.
+    /// One entry, its author and body passed as bytes in place: the body
+    /// where the cache keeps it, so writing an entry copies no body and
+    /// touches no reference count but the author name's (none for a name of
+    /// up to 15 bytes, kept in the string itself). A repost shows its
+    /// original's body and counts.
     func write<Writer: FeedEntryWriter>(
         _ id: UInt64, _ record: PostRecord, rank: RankFactors? = nil, into writer: inout Writer, notes: inout ReadNotes
     ) {
@@ -424,16 +449,17 @@ extension FeedEngine {
             (meta, shown) = self.shown(record)
             meta.rank = rank
         }
-        self.names.withUnsafeBufferPointer { names in
-            names[Int(record.author)].withUTF8Bytes { authorBytes in
-                if shown.bodySlot >= 0 {
-                    self.bodies.withBodyBytes(at: shown.bodySlot, notes: &notes) { bodyBytes in
-                        writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: bodyBytes, meta: meta)
-                    }
-                } else {
-                    notes.counters.bodyMisses += 1
-                    writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: nil, meta: meta)
-                }
+        let author = self.names[Int(record.author)]
+        let body = shown.bodySlot >= 0 ? self.bodies.bytes(at: shown.bodySlot, notes: &notes) : nil
+        if body == nil { notes.counters.bodyMisses += 1 }
+        author.withUTF8Bytes { authorBytes in
+            switch body {
+            case .inPlace(let bytes):
+                writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: bytes, meta: meta)
+            case .small(let string):
+                string.withUTF8Bytes { writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: $0, meta: meta) }
+            case nil:
+                writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: nil, meta: meta)
             }
         }
     }

@@ -163,7 +163,7 @@ public struct FeedEngine: Sendable {
     var followCount = 0
 
     public internal(set) var counters = FeedCounters()
-    /// Room for the notes of reads on this engine (`withReadNotes`), kept
+    /// Room for the notes of reads on this engine (`takeReadNotes`), kept
     /// so that a read allocates none.
     var readNotes = ReadNotes()
     public internal(set) var evictions = EvictionCounters()

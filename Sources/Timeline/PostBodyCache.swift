@@ -130,20 +130,23 @@ public struct PostBodyCache: Sendable {
         return evicted
     }
 
-    /// The body in `slot` as UTF-8 bytes in place, for a read on a borrowed
-    /// cache: the hit and the slot's bit go to `notes` (`markReferenced`).
-    /// The bytes are borrowed from the node, so a read neither copies the
-    /// string nor touches its reference count (an atomic per entry).
-    func withBodyBytes<Result>(
-        at slot: Slot, notes: inout ReadNotes, _ body: (UnsafeRawBufferPointer) -> Result
-    ) -> Result {
+    /// A body's UTF-8 bytes for a read on a borrowed cache: in place, or a
+    /// body of up to 15 bytes, which its string holds itself.
+    enum Bytes {
+        case inPlace(UnsafeRawBufferPointer)
+        case small(String)
+    }
+
+    /// The body in `slot`, for a read on a borrowed cache: the hit and the
+    /// slot's bit go to `notes` (`markReferenced`). In place, the bytes are
+    /// neither copied nor retained (an atomic per entry); they stay valid
+    /// while the cache is borrowed.
+    func bytes(at slot: Slot, notes: inout ReadNotes) -> Bytes {
         notes.counters.bodyHits += 1
         return self.nodes.withElement(Int(slot)) { node in
             if !node.pointee.referenced { notes.bodiesReferenced.append(slot) }
-            if let start = node.pointee.bytes.address {
-                return body(UnsafeRawBufferPointer(start: start, count: Int(node.pointee.byteCount)))
-            }
-            return node.pointee.body.withUTF8Bytes(body)
+            guard let start = node.pointee.bytes.address else { return .small(node.pointee.body) }
+            return .inPlace(UnsafeRawBufferPointer(start: start, count: Int(node.pointee.byteCount)))
         }
     }
 

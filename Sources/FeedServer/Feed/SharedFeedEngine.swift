@@ -67,13 +67,24 @@ final class SharedFeedEngine: @unchecked Sendable {
         var full = false
         let result = self.lock.withShared {
             stripe.notes.withLock { notes in
-                let result = body(self.engine.pointee, &notes)
+                let result = Self.lend(&self.engine.pointee, &notes, body)
                 full = notes.count >= Self.notesBound
                 return result
             }
         }
         if full { self.withEngine { _ in } }  // applies them
         return result
+    }
+
+    /// Lends the engine to `body` in place. Taken inout only so that the
+    /// compiler lends it without a copy: borrowed straight from the shared
+    /// pointer, the engine was copied whole for every read (a retain of
+    /// each of its arrays). Nothing writes through it: `body` borrows it.
+    @inline(__always)
+    private static func lend<Result>(
+        _ engine: inout FeedEngine, _ notes: inout ReadNotes, _ body: (borrowing FeedEngine, inout ReadNotes) -> Result
+    ) -> Result {
+        body(engine, &notes)
     }
 }
 
