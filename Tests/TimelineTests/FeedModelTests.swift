@@ -567,6 +567,9 @@ extension DirectFeed {
             $0.notificationsCap = 100_000
         }
         feed.evictBetweenTries = true
+        // Odd seeds read as the server's shared reads do: borrowed, their
+        // notes (eviction bits among them) applied at the next change.
+        feed.borrowsReads = seed % 2 == 1
         feed.now = 1_795_046_400_000 - 90_000  // crosses midnight UTC
         var model = ReferenceFeeds(falloff: falloff)
         model.weights = feed.configuration.ranking
@@ -705,6 +708,7 @@ extension DirectFeed {
         #expect(feed.continuations > 100, "reads must go on in the store (\(feed.continuations))")
         #expect(feed.faults > 100, "commands must fetch from the store (\(feed.faults))")
         #expect(restarts > 0)
+        if feed.borrowsReads { #expect(feed.borrowedReads > 300, "reads must be borrowed (\(feed.borrowedReads))") }
         let seen = model.rankedSeen
         #expect(seen.entries > 200 && seen.diversified > 20 && seen.interacted > 20 && seen.forgotten > 0, "ranked \(seen)")
         Self.expectNotificationsTested(model.notifications.seen)

@@ -158,7 +158,25 @@ struct SimulatedStore {
 
 /// An engine with a store behind it, a journal in between, and a clock.
 final class StoreBackedFeed {
-    var engine: FeedEngine
+    /// The engine, its borrowed reads' notes applied first: every use but
+    /// a borrowed read goes through here, as every exclusive turn of the
+    /// server applies what shared reads noted.
+    var engine: FeedEngine {
+        get {
+            self.storage.apply(&self.notes)
+            return self.storage
+        }
+        _modify {
+            self.storage.apply(&self.notes)
+            yield &self.storage
+        }
+    }
+    private var storage: FeedEngine
+    /// Memory's first answer to a read comes from the engine borrowed, as
+    /// the server's shared reads do; notes wait until the next use.
+    var borrowsReads = false
+    private var notes = ReadNotes(lane: 3, lanes: 4)
+    private(set) var borrowedReads = 0
     var store = SimulatedStore()
     var journal: [FeedMutation] = []
     var now: Int64 = 1_795_000_000_000
@@ -170,7 +188,7 @@ final class StoreBackedFeed {
         configuration.recordsMutations = true
         configure(&configuration)
         self.configuration = configuration
-        self.engine = FeedEngine(configuration: configuration)
+        self.storage = FeedEngine(configuration: configuration)
     }
 
     /// Moves the engine's new mutations into the journal.
@@ -343,7 +361,13 @@ final class StoreBackedFeed {
     /// (`ServerContext.feedPage`).
     func read(_ user: String, count: Int, before: UInt64? = nil) -> [FeedEntry] {
         var collector = FeedEntryCollector()
-        let continuation = self.engine.read(user: user, count: count, before: before, now: self.now, into: &collector)
+        let continuation: StoreContinuation?
+        if self.borrowsReads && self.storage.readsBorrowed(user: user) {
+            continuation = self.storage.read(user: user, count: count, before: before, now: self.now, into: &collector, notes: &self.notes)
+            self.borrowedReads += 1
+        } else {
+            continuation = self.engine.read(user: user, count: count, before: before, now: self.now, into: &collector)
+        }
         if continuation == nil && collector.unresolved.isEmpty && !collector.entries.contains(where: { $0?.body == nil }) {
             return collector.entries.compactMap { $0 }
         }
@@ -364,14 +388,32 @@ final class StoreBackedFeed {
     /// from memory's candidates, or from the chronological feed read with
     /// the store; a later page's posts filled in from the store.
     func ranked(_ user: String, count: Int, page: String?) throws(FeedError) -> (next: String, entries: [FeedEntry]) {
-        guard let slice = try self.engine.rankedSlice(user: user, count: count, page: page, now: self.now) else {
+        // A first page borrowed, as the server ranks one: candidates, then
+        // the snapshot kept and the page written, each on the borrowed engine.
+        var borrowed: RankedSlice??
+        if page == nil && self.borrowsReads && self.storage.readsBorrowed(user: user) {
+            let input = self.storage.rankInput(user: user, now: self.now, notes: &self.notes)
+            borrowed = .some(input.map { self.storage.keepRanking($0, $0.rank(count: count), count: count, notes: &self.notes) })
+            self.borrowedReads += 1
+        }
+        let found: RankedSlice?
+        if let borrowed {
+            found = borrowed
+        } else {
+            found = try self.engine.rankedSlice(user: user, count: count, page: page, now: self.now)
+        }
+        guard let slice = found else {
             self.continuations += 1
             let entries = self.read(user, count: self.engine.rankWeights.candidates)
             let (slice, page) = self.engine.rank(user: user, entries: entries, count: count, now: self.now)
             return (slice.next, page)
         }
         var collector = FeedEntryCollector()
-        self.engine.writeRanked(slice, into: &collector)
+        if borrowed != nil {
+            self.storage.writeRanked(slice, into: &collector, notes: &self.notes)
+        } else {
+            self.engine.writeRanked(slice, into: &collector)
+        }
         let factors = Dictionary(uniqueKeysWithValues: slice.entries.map { ($0.id, $0.factors) })
         let entries = self.complete(collector, nil).entries.map { entry in
             var entry = entry
