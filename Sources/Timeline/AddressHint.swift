@@ -31,6 +31,23 @@ struct AddressHint: Sendable, Equatable {
         self.bits = string.withUTF8 { UInt(bitPattern: $0.baseAddress) }
     }
 
+    /// A string's UTF-8 bytes on the heap: where, and how many (`at` is
+    /// none for a string of up to 15 bytes, kept in the string itself).
+    struct Bytes: Sendable {
+        let at: AddressHint
+        let count: UInt32
+
+        init(of string: String) {
+            self.at = AddressHint(ofBytesOf: string)
+            self.count = UInt32(truncatingIfNeeded: string.utf8.count)
+        }
+
+        /// The bytes in place, when on the heap.
+        var buffer: UnsafeRawBufferPointer? {
+            self.at.address.map { UnsafeRawBufferPointer(start: $0, count: Int(self.count)) }
+        }
+    }
+
     /// The address, to prefetch or compare; nil for none.
     var address: UnsafeRawPointer? { UnsafeRawPointer(bitPattern: self.bits) }
 

@@ -449,10 +449,12 @@ extension FeedEngine {
             (meta, shown) = self.shown(record)
             meta.rank = rank
         }
-        let author = self.names[Int(record.author)]
         let body = shown.bodySlot >= 0 ? self.bodies.bytes(at: shown.bodySlot, notes: &notes) : nil
         if body == nil { notes.counters.bodyMisses += 1 }
-        author.withUTF8Bytes { authorBytes in
+        let heapName = self.nameBytes.withUnsafeBufferPointer { $0[Int(record.author)].buffer }
+        // A name of up to 15 bytes is copied (no reference to count); a longer one is read in place.
+        let author = heapName == nil ? self.names[Int(record.author)] : ""
+        (heapName.map { .inPlace($0) } ?? PostBodyCache.Bytes.small(author)).withBytes { authorBytes in
             switch body {
             case .inPlace(let bytes):
                 writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: bytes, meta: meta)

@@ -45,6 +45,11 @@ public struct FeedEngine: Sendable {
     // Users, by dense number.
     var numbers: [String: UInt32] = [:]
     var names: [String] = []
+    /// Where each name's UTF-8 bytes are (`AddressHint`; exact: a name
+    /// never changes), so that writing an entry borrows its author's name
+    /// without retaining it (names of over 15 bytes are on the heap, and a
+    /// popular author's was retained by both cores at once).
+    var nameBytes: [AddressHint.Bytes] = []
     var following: [FollowSet] = []
     var followers: [FollowSet] = []
     var timelines: [CappedPostList?] = []
@@ -241,6 +246,7 @@ public struct FeedEngine: Sendable {
         let number = UInt32(self.names.count)
         self.numbers[name] = number
         self.names.append(name)
+        self.nameBytes.append(AddressHint.Bytes(of: name))
         self.following.append(FollowSet())
         self.followers.append(FollowSet())
         self.timelines.append(nil)

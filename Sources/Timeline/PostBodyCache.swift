@@ -135,6 +135,13 @@ public struct PostBodyCache: Sendable {
     enum Bytes {
         case inPlace(UnsafeRawBufferPointer)
         case small(String)
+
+        func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+            switch self {
+            case .inPlace(let bytes): body(bytes)
+            case .small(let string): string.withUTF8Bytes(body)
+            }
+        }
     }
 
     /// The body in `slot`, for a read on a borrowed cache: the hit and the

@@ -201,3 +201,32 @@ def test_affinity_is_kept_across_a_restart(start_server, tmp_path):
     # Pages after the first come from the same snapshot, with the store filling in what memory lacks.
     pages = walk(client, "reader", 7)
     assert sorted(e for page in pages for e in ids(page)) == sorted(chronological)
+
+
+def test_shared_reads_answer_as_exclusive_ones(start_server):
+    """--shared-reads yes: chronological and ranked reads run under the shared
+    engine lock; they answer as with the lock exclusive, pages walk on, the
+    INFO counters see them, and CONFIG SET switches the mode live."""
+    server = start_server("--shared-reads", "yes")
+    client = server.client(decode_responses=True)
+    assert client.config_get("shared-reads") == {"shared-reads": "yes"}
+    for author in ("alice", "bob", "carol"):
+        client.execute_command("FEED.FOLLOW", "reader", author)
+    posts = [int(client.execute_command("FEED.POST", ("alice", "bob", "carol")[i % 3], f"post {i}")) for i in range(30)]
+    client.execute_command("FEED.LIKE", "reader", posts[3])
+    answers = {}
+    for mode in ("yes", "no", "yes"):
+        assert client.config_set("shared-reads", mode)
+        assert client.config_get("shared-reads") == {"shared-reads": mode}
+        chronological = ids(client.execute_command("FEED.READ", "reader", "COUNT", 10))
+        assert chronological == sorted(posts, reverse=True)[:10]
+        token, first = ranked(client, "reader", "COUNT", 10)
+        _, second = ranked(client, "reader", "COUNT", 10, "PAGE", token)
+        walked = ids(first) + ids(second)
+        assert len(set(walked)) == 20 and set(walked) <= set(posts)
+        answers.setdefault(mode, []).append(ids(first))
+    # The same first ranked page either way (nothing changed between them).
+    assert answers["yes"][0] == answers["no"][0] == answers["yes"][1]
+    feed = client.info("feed")
+    assert feed["ranked_reads"] == 3 and feed["ranked_pages"] == 3
+    assert "argument must be 'yes' or 'no'" in str(pytest.raises(redis.ResponseError, client.config_set, "shared-reads", "maybe").value)

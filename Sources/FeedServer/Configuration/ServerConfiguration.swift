@@ -54,6 +54,10 @@ public struct ServerConfiguration: Sendable {
     /// PostgreSQL, by evicting what the store can give back; memory only, by
     /// refusing writes with `-OOM`. 0: no limit. CONFIG SET can change it.
     public var maxMemoryBytes: Int = 0
+    /// Reads from memory run side by side under a shared engine lock
+    /// (docs/adr/0003-engine-ownership.md): more reads a second, a longer
+    /// tail for writes mixed in on this 2-core machine. CONFIG SET can change it.
+    public var sharedReads = false
     /// How many of the store's newest posts are loaded in the background
     /// after start-up (bounded further by `maxMemoryBytes`).
     public var warmPostLimit: Int = 500_000

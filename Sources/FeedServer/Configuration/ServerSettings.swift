@@ -123,6 +123,22 @@ public enum ServerSettings {
         .integer(
             "post-cache-mb", .feed, in: 1...(1 << 30), "Memory for post bodies, in MiB; the least recently used go first.",
             get: { $0.feed.postCacheBytes / (1024 * 1024) }, set: { $0.feed.postCacheBytes = $1 * 1024 * 1024 }),
+        ServerSetting(
+            "shared-reads", .feed,
+            "yes: reads from memory run side by side on every event loop under a shared engine lock (more reads a second; on 2 cores shared with the clients, a longer tail for writes mixed in); no: one engine call at a time. CONFIG SET changes it.",
+            get: { $0.sharedReads ? "yes" : "no" },
+            set: { configuration, text in
+                guard let value = ServerSetting.yesNo(text) else { return .invalid }
+                configuration.sharedReads = value
+                return nil
+            },
+            live: { text in
+                guard let value = ServerSetting.yesNo(text) else {
+                    return .failure(ConfigParameters.SetFailure(reason: "argument must be 'yes' or 'no'"))
+                }
+                return .success({ $0.feed.sharesReads = value })
+            },
+            current: { $0.feed.sharesReads ? "yes" : "no" }),
         .bytes(
             "maxmemory", .feed, atLeast: 0,
             "Keep memory near this size by evicting what PostgreSQL can give back; memory only: refuse writes past it with -OOM. 0 = no limit. CONFIG SET changes it.",

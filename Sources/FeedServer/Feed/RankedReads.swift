@@ -19,10 +19,13 @@ extension CommandCall {
         var ranked: (input: RankInput, ranking: Ranking)?
         if page == nil {
             // Alongside other reads when the engine can serve it borrowed.
-            let shared = server.feed.withEngineShared { engine, notes -> RankInput?? in
-                guard engine.readsBorrowed(user: user), !server.needsRelief(engine) else { return .none }
-                return .some(engine.rankInput(user: user, now: now, notes: &notes))
-            }
+            let shared =
+                !server.feed.sharesReads
+                ? nil
+                : server.feed.withEngineShared { engine, notes -> RankInput?? in
+                    guard engine.readsBorrowed(user: user), !server.needsRelief(engine) else { return .none }
+                    return .some(engine.rankInput(user: user, now: now, notes: &notes))
+                }
             let input =
                 shared
                 ?? server.feed.withEngine { engine in
@@ -33,7 +36,7 @@ extension CommandCall {
         }
         state.reply.writeEntries { writer in
             writer.withMeta = withMeta
-            if let first = ranked.take() {
+            if server.feed.sharesReads, let first = ranked.take() {
                 // Kept and written alongside other reads: the snapshot is
                 // kept at the next exclusive turn, before any page after it.
                 server.feed.withEngineShared { engine, notes in
@@ -47,7 +50,9 @@ extension CommandCall {
                 return
             }
             server.feed.withEngine { engine in
-                if page != nil {
+                if let first = ranked.take() {
+                    slice = engine.keepRanking(first.input, first.ranking, count: count)
+                } else if page != nil {
                     server.relieveMemory(&engine)
                     switch Result(catching: { () throws(FeedError) in try engine.rankedSlice(user: user, count: count, page: page, now: now) }) {
                     case .success(let found): slice = found

@@ -17,7 +17,10 @@ import Musl
 /// reads never starves a write. A writer, once it holds the mutex, marks
 /// the count and waits for the readers inside to leave; they hold it for
 /// tens of microseconds (one read), so it spins, yielding the core after a
-/// while.
+/// while. (Tried: glibc's writer-preferring rwlock, whose writers sleep
+/// until the last reader wakes them; an open loop of half posts, half
+/// reads had no better a tail with it: p99 38 / 277 / 155 ms against 57 /
+/// 13 / 30 ms here and 2.5 / 4.3 / 8.9 ms with the lock exclusive.)
 final class ReadWriteLock: Sendable {
     /// Writers, one at a time.
     private let writers = Mutex<Void>(())

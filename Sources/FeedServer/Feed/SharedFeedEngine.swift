@@ -31,7 +31,21 @@ final class SharedFeedEngine: @unchecked Sendable {
         init(_ notes: ReadNotes) { self.notes = Mutex(notes) }
     }
 
-    init(configuration: FeedConfiguration) {
+    /// Whether the common reads take the lock shared (`--shared-reads`);
+    /// else every engine call takes it exclusively, as before it had a
+    /// shared mode.
+    var sharesReads: Bool {
+        get { self.sharedReads.load(ordering: .relaxed) }
+        set { self.sharedReads.store(newValue, ordering: .relaxed) }
+    }
+    private let sharedReads: Atomic<Bool>
+    /// Some stripe may hold notes: set by shared reads, cleared by the
+    /// exclusive turn that applies them (which then skips the stripes
+    /// while reads are exclusive, the default).
+    private let notesPending = Atomic<Bool>(false)
+
+    init(configuration: FeedConfiguration, sharedReads: Bool = false) {
+        self.sharedReads = Atomic(sharedReads)
         var engine = FeedEngine(configuration: configuration)
         engine.logsNotificationChanges = true  // journaledWrite hands them to FeedEvents
         self.engine = .allocate(capacity: 1)
@@ -50,9 +64,12 @@ final class SharedFeedEngine: @unchecked Sendable {
         _ body: (inout FeedEngine) throws(Failure) -> Result
     ) throws(Failure) -> Result {
         try self.lock.withExclusive { () throws(Failure) -> Result in
-            for stripe in self.stripes {
-                stripe.notes.withLock { notes in
-                    if !notes.isEmpty { self.engine.pointee.apply(&notes) }
+            if self.notesPending.load(ordering: .relaxed) {
+                self.notesPending.store(false, ordering: .relaxed)
+                for stripe in self.stripes {
+                    stripe.notes.withLock { notes in
+                        if !notes.isEmpty { self.engine.pointee.apply(&notes) }
+                    }
                 }
             }
             return try body(&self.engine.pointee)
@@ -68,6 +85,8 @@ final class SharedFeedEngine: @unchecked Sendable {
         let result = self.lock.withShared {
             stripe.notes.withLock { notes in
                 let result = Self.lend(&self.engine.pointee, &notes, body)
+                // (Ordered by the lock: the exclusive turn that reads it comes after this read leaves.)
+                if !notes.isEmpty && !self.notesPending.load(ordering: .relaxed) { self.notesPending.store(true, ordering: .relaxed) }
                 full = notes.count >= Self.notesBound
                 return result
             }

@@ -54,7 +54,7 @@ extension CommandCall {
         state.reply.writeEntries { writer in
             writer.withMeta = withMeta
             var done = false
-            if let shared {
+            if let shared, server.feed.sharesReads {
                 (done, continuation) = server.feed.withEngineShared { engine, notes in
                     guard shared.allowed(engine), !server.needsRelief(engine) else { return (false, nil) }
                     return (true, shared.read(engine, &writer, &notes))

@@ -71,7 +71,7 @@ public final class ServerContext: Sendable {
         // What follows from the timeline cap: the recent lists keep as many; a follow copies at most that.
         feed.recentPostsCap = feed.timelineCap
         feed.backfillCount = Swift.min(feed.backfillCount, feed.timelineCap)
-        self.feed = SharedFeedEngine(configuration: feed)
+        self.feed = SharedFeedEngine(configuration: feed, sharedReads: configuration.sharedReads)
         self.persistence = configuration.persistence == .postgres ? Persistence(settings: configuration.postgres) : nil
         self.memory = MemoryGovernor(limit: configuration.maxMemoryBytes)
         self.pubsub = PubSubRegistry()
