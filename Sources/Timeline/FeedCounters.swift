@@ -93,8 +93,10 @@ enum MemoryCost {
     static let likeSet = 96
     /// A user in a like set.
     static let liker = 8
-    /// A user's arrays, dictionary entry and string header, besides the name.
-    static let user = 160
+    /// A user's arrays, dictionary entry and string header, besides the
+    /// name (176 since the name's bytes are also kept as an address and a
+    /// count, 16 bytes, for reads that borrow it in place).
+    static let user = 176
     /// A reply or repost id in its post's index array, with the array's share of a dictionary entry.
     static let linkEntry = 24
     /// A user in a mute, block or hidden-repost set, with the set's share of a dictionary entry.
