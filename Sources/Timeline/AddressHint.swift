@@ -14,6 +14,22 @@ import CPrefetch
 ///   move the storage, and reads through it only while the owner is
 ///   borrowed (`ChunkedArray`'s chunks, `PostBodyCache`'s bodies: a Swift
 ///   array's or string's storage stays where it is while nothing changes it).
+/// A string's UTF-8 bytes for a read on a borrowed engine: in place where
+/// `AddressHint.Bytes` says they are on the heap, else the string itself,
+/// which holds up to 15 bytes in its own value (copying it counts no
+/// reference). Valid while the engine is borrowed.
+enum BorrowedBytes {
+    case inPlace(UnsafeRawBufferPointer)
+    case small(String)
+
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        switch self {
+        case .inPlace(let bytes): body(bytes)
+        case .small(let string): string.withUTF8Bytes(body)
+        }
+    }
+}
+
 struct AddressHint: Sendable, Equatable {
     private var bits: UInt = 0
 
@@ -46,6 +62,10 @@ struct AddressHint: Sendable, Equatable {
         var buffer: UnsafeRawBufferPointer? {
             self.at.address.map { UnsafeRawBufferPointer(start: $0, count: Int(self.count)) }
         }
+
+        /// Starts loading the first and the last of the bytes (a hint).
+        @inline(__always)
+        func prefetch() { self.at.prefetch(count: Int(self.count)) }
     }
 
     /// The address, to prefetch or compare; nil for none.

@@ -413,8 +413,8 @@ extension FeedEngine {
         // body cache's slots), so that the pass after finds the bodies'
         // addresses loaded instead of waiting for them one record at a time.
         // A name of up to 15 bytes (user:123456) is in its slot; a longer
-        // one's bytes are not prefetched (reaching them would retain the
-        // string: `AddressHint`).
+        // one's bytes are not prefetched (they could be, from `nameBytes`:
+        // not measured).
         // (No closure here or in `write` refers to `self`: one that did
         // captured a copy of the whole engine, a retain of each of its arrays.)
         self.names.withUnsafeBufferPointer { names in
@@ -451,18 +451,14 @@ extension FeedEngine {
         }
         let body = shown.bodySlot >= 0 ? self.bodies.bytes(at: shown.bodySlot, notes: &notes) : nil
         if body == nil { notes.counters.bodyMisses += 1 }
-        let heapName = self.nameBytes.withUnsafeBufferPointer { $0[Int(record.author)].buffer }
         // A name of up to 15 bytes is copied (no reference to count); a longer one is read in place.
-        let author = heapName == nil ? self.names[Int(record.author)] : ""
-        (heapName.map { .inPlace($0) } ?? PostBodyCache.Bytes.small(author)).withBytes { authorBytes in
-            switch body {
-            case .inPlace(let bytes):
-                writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: bytes, meta: meta)
-            case .small(let string):
-                string.withUTF8Bytes { writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: $0, meta: meta) }
-            case nil:
-                writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: nil, meta: meta)
+        let name = self.nameBytes.withUnsafeBufferPointer { $0[Int(record.author)] }
+        let author: BorrowedBytes = if let buffer = name.buffer { .inPlace(buffer) } else { .small(self.names[Int(record.author)]) }
+        author.withBytes { authorBytes in
+            guard let body else {
+                return writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: nil, meta: meta)
             }
+            body.withBytes { writer.entry(id: id, author: authorBytes, createdMilliseconds: created, body: $0, meta: meta) }
         }
     }
 

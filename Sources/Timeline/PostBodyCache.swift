@@ -25,16 +25,14 @@ public struct PostBodyCache: Sendable {
         /// kept in the string itself), to reach them on a borrowed cache
         /// without retaining the string (`AddressHint`). Exact: a node's
         /// body never changes (a slot reused gets a new node).
-        var bytes = AddressHint()
-        var byteCount: UInt32 = 0
+        let bytes: AddressHint.Bytes
 
         init(id: UInt64, body: String, live: Bool, referenced: Bool) {
             self.id = id
             self.body = body
             self.live = live
             self.referenced = referenced
-            self.bytes = AddressHint(ofBytesOf: body)
-            self.byteCount = UInt32(truncatingIfNeeded: body.utf8.count)
+            self.bytes = AddressHint.Bytes(of: body)
         }
     }
 
@@ -130,30 +128,16 @@ public struct PostBodyCache: Sendable {
         return evicted
     }
 
-    /// A body's UTF-8 bytes for a read on a borrowed cache: in place, or a
-    /// body of up to 15 bytes, which its string holds itself.
-    enum Bytes {
-        case inPlace(UnsafeRawBufferPointer)
-        case small(String)
-
-        func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-            switch self {
-            case .inPlace(let bytes): body(bytes)
-            case .small(let string): string.withUTF8Bytes(body)
-            }
-        }
-    }
-
     /// The body in `slot`, for a read on a borrowed cache: the hit and the
     /// slot's bit go to `notes` (`markReferenced`). In place, the bytes are
     /// neither copied nor retained (an atomic per entry); they stay valid
     /// while the cache is borrowed.
-    func bytes(at slot: Slot, notes: inout ReadNotes) -> Bytes {
+    func bytes(at slot: Slot, notes: inout ReadNotes) -> BorrowedBytes {
         notes.counters.bodyHits += 1
         return self.nodes.withElement(Int(slot)) { node in
             if !node.pointee.referenced { notes.bodiesReferenced.append(slot) }
-            guard let start = node.pointee.bytes.address else { return .small(node.pointee.body) }
-            return .inPlace(UnsafeRawBufferPointer(start: start, count: Int(node.pointee.byteCount)))
+            if let buffer = node.pointee.bytes.buffer { return .inPlace(buffer) }
+            return .small(node.pointee.body)
         }
     }
 
@@ -176,9 +160,7 @@ public struct PostBodyCache: Sendable {
     /// string would retain it first, a write that waits for the very cache
     /// miss this is to hide.
     func prefetch(_ slot: Slot) {
-        self.nodes.withElement(Int(slot)) { node in
-            node.pointee.bytes.prefetch(count: Int(node.pointee.byteCount))
-        }
+        self.nodes.withElement(Int(slot)) { node in node.pointee.bytes.prefetch() }
     }
 
     /// The body in `slot`, marked recently used (a hit).
@@ -191,9 +173,6 @@ public struct PostBodyCache: Sendable {
         self.hits += 1
         self.nodes[Int(slot)].referenced = true
     }
-
-    /// Counts a read of a body that is no longer cached.
-    public mutating func recordMiss() { self.misses += 1 }
 
     /// The body in `slot` without touching recency or counters.
     public func peek(_ slot: Slot) -> String { self.nodes[Int(slot)].body }

@@ -6,26 +6,34 @@ import Testing
 
 /// The engine lock: readers share it, a writer has it alone.
 @Suite struct ReadWriteLockTests {
+    /// Runs `body` on `count` threads of their own at once (numbered), and
+    /// returns when all have finished.
+    static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let done = DispatchGroup()
+        for thread in 0..<count {
+            done.enter()
+            Thread {
+                body(thread)
+                done.leave()
+            }.start()
+        }
+        done.wait()
+    }
+
     /// Two readers are inside at once: each waits, inside, for the other
     /// to come in (with an exclusive lock the first would wait in vain).
     @Test func readersShareTheLock() {
         let lock = ReadWriteLock()
         let inside = Atomic<Int>(0)
         let bothSeen = Atomic<Int>(0)
-        let done = DispatchGroup()
-        for _ in 0..<2 {
-            done.enter()
-            Thread {
-                lock.withShared {
-                    inside.wrappingAdd(1, ordering: .sequentiallyConsistent)
-                    let deadline = Date().addingTimeInterval(5)
-                    while inside.load(ordering: .sequentiallyConsistent) < 2 && Date() < deadline { usleep(100) }
-                    if inside.load(ordering: .sequentiallyConsistent) == 2 { bothSeen.wrappingAdd(1, ordering: .relaxed) }
-                }
-                done.leave()
-            }.start()
+        Self.onThreads(2) { _ in
+            lock.withShared {
+                inside.wrappingAdd(1, ordering: .sequentiallyConsistent)
+                let deadline = Date().addingTimeInterval(5)
+                while inside.load(ordering: .sequentiallyConsistent) < 2 && Date() < deadline { usleep(100) }
+                if inside.load(ordering: .sequentiallyConsistent) == 2 { bothSeen.wrappingAdd(1, ordering: .relaxed) }
+            }
         }
-        done.wait()
         #expect(bothSeen.load(ordering: .relaxed) == 2)
     }
 
@@ -40,28 +48,22 @@ import Testing
         let pair = Pair()
         let torn = Atomic<Int>(0)
         let reads = Atomic<Int>(0)
-        let done = DispatchGroup()
-        for thread in 0..<4 {
-            done.enter()
-            Thread {
-                for round in 0..<20_000 {
-                    if (round + thread) % 4 == 0 {
-                        lock.withExclusive {
-                            pair.first += 1
-                            for _ in 0..<(round % 7) { _ = reads.load(ordering: .relaxed) }  // a moment between the halves
-                            pair.second += 1
-                        }
-                    } else {
-                        lock.withShared {
-                            if pair.first != pair.second { torn.wrappingAdd(1, ordering: .relaxed) }
-                            reads.wrappingAdd(1, ordering: .relaxed)
-                        }
+        Self.onThreads(4) { thread in
+            for round in 0..<20_000 {
+                if (round + thread) % 4 == 0 {
+                    lock.withExclusive {
+                        pair.first += 1
+                        for _ in 0..<(round % 7) { _ = reads.load(ordering: .relaxed) }  // a moment between the halves
+                        pair.second += 1
+                    }
+                } else {
+                    lock.withShared {
+                        if pair.first != pair.second { torn.wrappingAdd(1, ordering: .relaxed) }
+                        reads.wrappingAdd(1, ordering: .relaxed)
                     }
                 }
-                done.leave()
-            }.start()
+            }
         }
-        done.wait()
         #expect(torn.load(ordering: .relaxed) == 0)
         #expect(pair.first == 20_000 && pair.second == 20_000)  // every write counted once
         #expect(reads.load(ordering: .relaxed) == 60_000)

@@ -19,7 +19,7 @@ import Testing
         #expect(cache.count == 3)
         #expect(cache.usedBytes == cost * 3)
         #expect(cache.evictions == 2)
-        cache.recordMiss()
+        cache.markReferenced([], hits: 0, misses: 1)  // a read that found the body gone
         #expect(cache.hits == 1 && cache.misses == 1)
         #expect(cache.peek(one) == body)
     }

@@ -19,15 +19,8 @@ extension CommandCall {
         var ranked: (input: RankInput, ranking: Ranking)?
         if page == nil {
             // Alongside other reads when the engine can serve it borrowed.
-            let shared =
-                !server.feed.sharesReads
-                ? nil
-                : server.feed.withEngineShared { engine, notes -> RankInput?? in
-                    guard engine.readsBorrowed(user: user), !server.needsRelief(engine) else { return .none }
-                    return .some(engine.rankInput(user: user, now: now, notes: &notes))
-                }
             let input =
-                shared
+                server.sharedRead(user: user) { engine, notes in engine.rankInput(user: user, now: now, notes: &notes) }
                 ?? server.feed.withEngine { engine in
                     server.relieveMemory(&engine)
                     return engine.rankInput(user: user, now: now)

@@ -3,11 +3,19 @@ import RESP
 import Synchronization
 import Timeline
 
-/// A read that can run on the engine borrowed (`SharedFeedEngine.withEngineShared`),
-/// when `allowed` says so for the engine as it is.
-struct SharedRead {
-    let allowed: (borrowing FeedEngine) -> Bool
-    let read: (borrowing FeedEngine, inout RESPEntryWriter, inout ReadNotes) -> StoreContinuation?
+extension ServerContext {
+    /// Runs `read` for `user` on the engine borrowed, alongside other
+    /// reads (`SharedFeedEngine.withEngineShared`), when reads are shared
+    /// (`--shared-reads`) and the engine can serve this one so (the reader's
+    /// timeline is resident, celebrities are fixed, memory is under its
+    /// bound). Nil otherwise: the caller reads exclusively.
+    func sharedRead<Result: Sendable>(user: String, _ read: (borrowing FeedEngine, inout ReadNotes) -> Result) -> Result? {
+        guard self.feed.sharesReads else { return nil }
+        return self.feed.withEngineShared { engine, notes -> Result? in
+            guard engine.readsBorrowed(user: user), !self.needsRelief(engine) else { return nil }
+            return read(engine, &notes)
+        }
+    }
 }
 
 extension CommandCall {
@@ -39,12 +47,11 @@ extension CommandCall {
 
     /// Runs a read against memory into the reply. Nil when that answer
     /// stands; else the answer is taken back and the store that must
-    /// complete it returned. `shared`, when given and `allowed` says the
-    /// engine can serve it borrowed, runs instead of `read` under the lock
-    /// shared with other reads.
+    /// complete it returned. `shared`, when given, runs instead of `read`
+    /// where `ServerContext.sharedRead` can run it for its reader.
     private func fromMemory(
         state: inout ConnectionState, withMeta: Bool,
-        shared: SharedRead? = nil,
+        shared: (user: String, read: (borrowing FeedEngine, inout RESPEntryWriter, inout ReadNotes) -> StoreContinuation?)? = nil,
         _ read: (inout FeedEngine, inout RESPEntryWriter) -> StoreContinuation?
     ) -> PostgresStore? {
         let start = state.reply.buffer.writerIndex
@@ -53,19 +60,15 @@ extension CommandCall {
         let server = self.server
         state.reply.writeEntries { writer in
             writer.withMeta = withMeta
-            var done = false
-            if let shared, server.feed.sharesReads {
-                (done, continuation) = server.feed.withEngineShared { engine, notes in
-                    guard shared.allowed(engine), !server.needsRelief(engine) else { return (false, nil) }
-                    return (true, shared.read(engine, &writer, &notes))
-                }
+            let answered = shared.flatMap { shared in
+                server.sharedRead(user: shared.user) { engine, notes in shared.read(engine, &writer, &notes) }
             }
-            if !done {
-                continuation = server.feed.withEngine { engine in
+            continuation =
+                answered
+                ?? server.feed.withEngine { engine in
                     server.relieveMemory(&engine)
                     return read(&engine, &writer)
                 }
-            }
             needsStore = writer.missingBodies + writer.unresolved
         }
         guard needsStore > 0 || continuation != nil, let persistence = server.persistence,
@@ -81,13 +84,13 @@ extension CommandCall {
     /// commands waiting for it.
     func readFeed(state: inout ConnectionState, user: String, count: Int, before: UInt64?, withMeta: Bool) {
         let now = WallClock.milliseconds()
-        let shared = SharedRead(
-            allowed: { engine in engine.readsBorrowed(user: user) },
-            read: { engine, writer, notes in
-                engine.read(user: user, count: count, before: before, now: now, into: &writer, notes: &notes)
-            })
         guard
-            self.fromMemory(state: &state, withMeta: withMeta, shared: shared, { engine, writer in
+            self.fromMemory(
+                state: &state, withMeta: withMeta,
+                shared: (user, { engine, writer, notes in
+                    engine.read(user: user, count: count, before: before, now: now, into: &writer, notes: &notes)
+                }),
+                { engine, writer in
                 let timer = CelebrityCostTimer(engine, counting: \.celebrityListsMerged)
                 let continuation = engine.read(user: user, count: count, before: before, now: now, into: &writer)
                 if let timer {
